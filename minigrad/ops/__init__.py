@@ -1,0 +1,8 @@
+"""Every differentiable op, one file per family; each Function sits beside its wrapper."""
+from .elementwise import (abs, add, astype, clip, compare, div, exp, lift, log, maximum,
+                          minimum, mul, neg, pow, relu, sigmoid, sqrt, sub, tanh, where)
+from .linalg import matmul
+from .movement import (concatenate, flatten, getitem, pad, reshape, squeeze, stack, transpose,
+                       unsqueeze)
+from .reduce import argmax, argmin, max, mean, min, sum, var
+from .loss import log_softmax, softmax

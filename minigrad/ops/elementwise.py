@@ -1,0 +1,293 @@
+"""Elementwise ops. Each Function's forward and backward sit together; broadcasting is
+undone by the engine (`tensor.unbroadcast`), so a backward returns full-shape gradients."""
+import numpy as np
+
+from ..tensor import Function, Tensor
+
+
+def lift(x, like):
+    """Make `x` a Tensor; a Python number takes the dtype NumPy gives it next to `like`
+    (so `float32_tensor * 2` stays float32, as NumPy's and PyTorch's scalar rules say)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (int, float, bool)) and isinstance(like, Tensor):
+        return Tensor(np.asarray(x, dtype=np.result_type(like.data.dtype, x)))
+    return Tensor(x)
+
+
+def binary(op, a, b):
+    """Apply a two-input Function after lifting Python numbers beside the other operand."""
+    return op.apply(lift(a, b), lift(b, a))
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        return grad, grad
+
+
+def add(a, b):
+    return binary(Add, a, b)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad):
+        return grad, -grad
+
+
+def sub(a, b):
+    return binary(Sub, a, b)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a * b
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        return (grad * b if self.needs_input_grad[0] else None,
+                grad * a if self.needs_input_grad[1] else None)
+
+
+def mul(a, b):
+    return binary(Mul, a, b)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a / b
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        grad_a = grad / b
+        return grad_a, (-grad_a * a / b if self.needs_input_grad[1] else None)
+
+
+def div(a, b):
+    return binary(Div, a, b)
+
+
+class Pow(Function):
+    """a ** b.  d/da = b a^(b-1);  d/db = a^b log a (taken as 0 where a == 0)."""
+
+    def forward(self, a, b):
+        out = a ** b
+        self.save_for_backward(a, b, out)
+        return out
+
+    def backward(self, grad):
+        a, b, out = self.saved_tensors
+        grad_a = grad * b * a ** (b - 1) if self.needs_input_grad[0] else None
+        grad_b = None
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_b = grad * out * np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
+        return grad_a, grad_b
+
+
+def pow(a, b):
+    return binary(Pow, a, b)
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad):
+        return -grad
+
+
+def neg(a):
+    return Neg.apply(a)
+
+
+class Exp(Function):
+    def forward(self, a):
+        out = np.exp(a)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        return grad * self.saved_tensors[0]
+
+
+def exp(a):
+    return Exp.apply(a)
+
+
+class Log(Function):
+    def forward(self, a):
+        self.save_for_backward(a)
+        return np.log(a)
+
+    def backward(self, grad):
+        return grad / self.saved_tensors[0]
+
+
+def log(a):
+    return Log.apply(a)
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        out = np.sqrt(a)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        return grad / (2 * self.saved_tensors[0])
+
+
+def sqrt(a):
+    return Sqrt.apply(a)
+
+
+class Abs(Function):
+    """|a|; the gradient at 0 is 0 (sign(0) = 0), as PyTorch."""
+
+    def forward(self, a):
+        self.save_for_backward(a)
+        return np.abs(a)
+
+    def backward(self, grad):
+        return grad * np.sign(self.saved_tensors[0])
+
+
+def abs(a):
+    return Abs.apply(a)
+
+
+class Clip(Function):
+    """clip(a, lo, hi); the gradient passes where lo <= a <= hi (inclusive, as torch.clamp)."""
+
+    def forward(self, a, lo=None, hi=None):
+        passes = np.ones(a.shape, dtype=bool)
+        if lo is not None:
+            passes &= a >= lo
+        if hi is not None:
+            passes &= a <= hi
+        self.save_for_backward(passes)
+        return np.clip(a, lo, hi)
+
+    def backward(self, grad):
+        return grad * self.saved_tensors[0]
+
+
+def clip(a, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    return Clip.apply(a, lo=min, hi=max)
+
+
+class Relu(Function):
+    """max(a, 0); the gradient at 0 is 0, as PyTorch."""
+
+    def forward(self, a):
+        self.save_for_backward(a > 0)
+        return np.maximum(a, 0)
+
+    def backward(self, grad):
+        return grad * self.saved_tensors[0]
+
+
+def relu(a):
+    return Relu.apply(a)
+
+
+class Sigmoid(Function):
+    """1 / (1 + e^-a), computed without overflow; backward s (1 - s)."""
+
+    def forward(self, a):
+        e = np.exp(-np.abs(a))
+        out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        s = self.saved_tensors[0]
+        return grad * s * (1 - s)
+
+
+def sigmoid(a):
+    return Sigmoid.apply(a)
+
+
+class Tanh(Function):
+    def forward(self, a):
+        out = np.tanh(a)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        return grad * (1 - self.saved_tensors[0] ** 2)
+
+
+def tanh(a):
+    return Tanh.apply(a)
+
+
+class Maximum(Function):
+    """Elementwise max; where a == b the gradient is split in half, as PyTorch."""
+
+    def forward(self, a, b):
+        self.save_for_backward(np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)))
+        return np.maximum(a, b)
+
+    def backward(self, grad):
+        share_a = self.saved_tensors[0]
+        return grad * share_a, grad * (1 - share_a)
+
+
+def maximum(a, b):
+    return binary(Maximum, a, b)
+
+
+def minimum(a, b):
+    """Elementwise min, as -max(-a, -b) (ties split in half)."""
+    return neg(maximum(neg(lift(a, b)), neg(lift(b, a))))
+
+
+class Where(Function):
+    """cond ? a : b, with `cond` a constant boolean array."""
+
+    def forward(self, a, b, cond):
+        self.save_for_backward(cond)
+        return np.where(cond, a, b)
+
+    def backward(self, grad):
+        cond = self.saved_tensors[0]
+        return np.where(cond, grad, 0), np.where(cond, 0, grad)
+
+
+def where(cond, a, b):
+    cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
+    return Where.apply(lift(a, b), lift(b, a), cond=cond)
+
+
+class AsType(Function):
+    def forward(self, a, dtype):
+        self.input_dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, grad):
+        return grad.astype(self.input_dtype)
+
+
+def astype(a, dtype):
+    if a.requires_grad and np.dtype(dtype).kind not in "fc":
+        raise TypeError(f"astype: cannot cast a tensor that requires grad to {np.dtype(dtype)}; "
+                        f"detach() it first")
+    return AsType.apply(a, dtype=np.dtype(dtype))
+
+
+def compare(ufunc, a, b):
+    """A comparison: a boolean Tensor with no gradient."""
+    a, b = lift(a, b), lift(b, a)
+    return Tensor(ufunc(a.data, b.data))

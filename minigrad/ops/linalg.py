@@ -1,0 +1,49 @@
+"""Matrix multiplication with NumPy's `@` rules (1-D operands, batched broadcasting)."""
+import numpy as np
+
+from ..tensor import Function
+from .elementwise import lift
+
+
+class MatMul(Function):
+    """a @ b.  grad_a = g @ b^T, grad_b = a^T @ g (batch axes summed by the engine).
+
+    A 1-D operand is treated as a row (a) or column (b) vector, and the axis NumPy drops
+    for it is re-inserted into `g` first.
+    """
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return np.asarray(a @ b)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        if a.ndim == 1:
+            a, grad = a[None, :], np.expand_dims(grad, -2)
+        if b.ndim == 1:
+            b, grad = b[:, None], np.expand_dims(grad, -1)
+        grad_a = grad @ np.swapaxes(b, -1, -2) if self.needs_input_grad[0] else None
+        grad_b = np.swapaxes(a, -1, -2) @ grad if self.needs_input_grad[1] else None
+        a_vec, b_vec = self.parents[0].ndim == 1, self.parents[1].ndim == 1
+        if grad_a is not None and a_vec:
+            grad_a = grad_a[..., 0, :]
+        if grad_b is not None and b_vec:
+            grad_b = grad_b[..., :, 0]
+        return grad_a, grad_b
+
+
+def matmul(a, b):
+    a, b = lift(a, b), lift(b, a)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands must have at least one dimension, "
+                         f"got shapes {a.shape} and {b.shape}")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not match: "
+                         f"a's last axis ({k_a}) must equal b's {'only' if b.ndim == 1 else 'second-to-last'} axis ({k_b})")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: batch axes of {a.shape} and {b.shape} do not broadcast") from None
+    return MatMul.apply(a, b)

@@ -1,0 +1,37 @@
+"""Shared test setup: hypothesis profiles and the JIT on/off fixture.
+
+HYPOTHESIS_PROFILE picks `dev` (quick), `ci` (the default under CI=true: more examples,
+derandomized) or `thorough`.
+"""
+import os
+
+import matplotlib
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+import minigrad as mg
+
+matplotlib.use("Agg")
+
+_common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                      HealthCheck.data_too_large])
+settings.register_profile("dev", max_examples=15, **_common)
+settings.register_profile("ci", max_examples=25, derandomize=True, **_common)
+settings.register_profile("thorough", max_examples=400, **_common)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE",
+                                     "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture(params=[True, False], ids=["jit", "numpy"])
+def jit(request):
+    """Run the test once with the Numba kernels and once with the NumPy reference."""
+    previous = mg.jit_enabled()
+    mg.set_jit(request.param)
+    yield request.param
+    mg.set_jit(previous)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
