@@ -10,11 +10,12 @@ def normalize_axis(axis, ndim):
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    bound = ndim or 1  # NumPy accepts axis 0 (or -1) of a 0-d array
     out = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -bound <= a < bound:
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % max(ndim, 1))
+        out.append(int(a) % bound)
     if len(set(out)) != len(out):
         raise ValueError(f"axis {axis} repeats an axis")
     return tuple(sorted(out))

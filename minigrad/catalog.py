@@ -1,0 +1,121 @@
+"""The catalog of differentiable ops: one small float64 example per op.
+
+`python -m minigrad demo` gradchecks every entry and prints the table; the test suite
+runs the same entries (tests/test_catalog.py). An op family adds its entries here, so
+"every op is gradchecked" is a fact the demo shows rather than a promise.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .gradcheck import analytical_vjp, gradcheck, numerical_jacobian
+from .ops import (concatenate, log_softmax, maximum, minimum, pad, softmax, stack,
+                  where)
+from .tensor import Tensor
+
+
+@dataclass
+class Case:
+    """One op example: `fn(*tensors)` on inputs of `shapes`, drawn by `make_inputs`."""
+    name: str
+    fn: callable
+    shapes: tuple
+    low: float = -2.0
+    high: float = 2.0
+    positive: bool = False  # inputs in [0.5, high]: for log, sqrt, pow's base
+    distinct: bool = False  # well-separated values: for max, min, sort-like ops
+    mode: str = "full"
+    extra: dict = field(default_factory=dict)
+
+    def make_inputs(self, seed=0):
+        rng = np.random.default_rng(seed)
+        inputs = []
+        for shape in self.shapes:
+            size = int(np.prod(shape))
+            if self.distinct:
+                values = rng.permutation(size) * 0.5 + rng.uniform(0, 0.1, size) - size / 4
+            elif self.positive:
+                values = rng.uniform(0.5, self.high, size)
+            else:
+                values = rng.uniform(self.low, self.high, size)
+                values += np.sign(values) * 0.05  # away from kinks at 0 (relu, abs)
+            inputs.append(Tensor(values.reshape(shape), requires_grad=True))
+        return tuple(inputs)
+
+    def check(self, seed=0):
+        """(max |analytic - numeric| over the Jacobian, passed?)."""
+        inputs = self.make_inputs(seed)
+        passed = gradcheck(self.fn, inputs, mode=self.mode, seed=seed, raise_exception=False)
+        return _max_error(self.fn, inputs), passed
+
+
+CASES = []
+
+
+def case(name, *shapes, **options):
+    """Decorator: register `fn` as the example for op `name` on inputs of `shapes`."""
+    def register(fn):
+        CASES.append(Case(name, fn, shapes, **options))
+        return fn
+    return register
+
+
+def _max_error(fn, inputs):
+    """The largest |analytic - numeric| entry over all inputs' Jacobians (for the table)."""
+    leaves = tuple(Tensor(t.data.copy(), requires_grad=True) for t in inputs)
+    n_out = fn(*leaves).size
+    worst = 0.0
+    for i in range(len(leaves)):
+        numeric = numerical_jacobian(fn, leaves, i)
+        for row in range(n_out):
+            one_hot = np.zeros(n_out)
+            one_hot[row] = 1.0
+            analytic = analytical_vjp(fn, leaves, one_hot)[i].ravel()
+            worst = max(worst, float(np.abs(analytic - numeric[row]).max(initial=0.0)))
+    return worst
+
+
+# --- elementwise ------------------------------------------------------------------------
+case("add (broadcast)", (3, 4), (4,))(lambda a, b: a + b)
+case("sub (broadcast)", (3, 1), (1, 4))(lambda a, b: a - b)
+case("mul (broadcast)", (2, 3), (3,))(lambda a, b: a * b)
+case("div", (2, 3), (2, 3), positive=True)(lambda a, b: a / b)
+case("pow", (2, 3), (2, 3), positive=True)(lambda a, b: a ** b)
+case("neg", (2, 3))(lambda a: -a)
+case("exp", (2, 3))(lambda a: a.exp())
+case("log", (2, 3), positive=True)(lambda a: a.log())
+case("sqrt", (2, 3), positive=True)(lambda a: a.sqrt())
+case("abs", (2, 3))(lambda a: a.abs())
+case("clip", (2, 3))(lambda a: a.clip(-1.0, 1.0))
+case("relu", (2, 3))(lambda a: a.relu())
+case("sigmoid", (2, 3))(lambda a: a.sigmoid())
+case("tanh", (2, 3))(lambda a: a.tanh())
+case("maximum", (2, 3), (2, 3), distinct=True)(lambda a, b: maximum(a, b))
+case("minimum", (2, 3), (2, 3), distinct=True)(lambda a, b: minimum(a, b))
+case("where", (2, 3), (2, 3))(lambda a, b: where(a.data > 0, a, b))
+
+
+# --- reductions ---------------------------------------------------------------------------
+case("sum (axis)", (2, 3, 4))(lambda a: a.sum(axis=(0, 2)))
+case("mean (keepdims)", (2, 3, 4))(lambda a: a.mean(axis=1, keepdims=True))
+case("var (ddof=1)", (3, 4))(lambda a: a.var(axis=0, ddof=1))
+case("max (axis)", (3, 4), distinct=True)(lambda a: a.max(axis=1))
+case("min", (3, 4), distinct=True)(lambda a: a.min())
+
+# --- movement -----------------------------------------------------------------------------
+case("reshape", (2, 6))(lambda a: a.reshape(3, 4) * np.arange(12.0).reshape(3, 4))
+case("transpose", (2, 3, 4))(lambda a: a.transpose(2, 0, 1))
+case("flatten", (2, 3, 4))(lambda a: a.flatten(1))
+case("squeeze/unsqueeze", (2, 1, 3))(lambda a: a.squeeze(1).unsqueeze(0))
+case("getitem (slice)", (4, 5))(lambda a: a[1:3, ::2])
+case("getitem (repeated indices)", (5,))(lambda a: a[np.array([0, 2, 2, 4, 0])])
+case("concatenate", (2, 3), (4, 3))(lambda a, b: concatenate([a, b], axis=0))
+case("stack", (2, 3), (2, 3))(lambda a, b: stack([a, b], axis=1))
+case("pad", (2, 3))(lambda a: pad(a, ((1, 0), (2, 1))))
+
+
+# --- linear algebra and softmax --------------------------------------------------------------
+case("matmul (batched)", (2, 3, 4), (4, 5))(lambda a, b: a @ b)
+case("matmul (vector)", (4,), (3, 4, 2))(lambda a, b: a @ b)
+case("softmax", (3, 4))(lambda a: softmax(a, axis=-1))
+case("log_softmax", (3, 4))(lambda a: log_softmax(a, axis=0))
