@@ -18,10 +18,10 @@ class MatMul(Function):
 
     def backward(self, grad):
         a, b = self.saved_tensors
+        if b.ndim == 1:  # b's dropped axis was the last one of the output
+            b, grad = b[:, None], np.expand_dims(grad, -1)
         if a.ndim == 1:
             a, grad = a[None, :], np.expand_dims(grad, -2)
-        if b.ndim == 1:
-            b, grad = b[:, None], np.expand_dims(grad, -1)
         grad_a = grad @ np.swapaxes(b, -1, -2) if self.needs_input_grad[0] else None
         grad_b = np.swapaxes(a, -1, -2) @ grad if self.needs_input_grad[1] else None
         a_vec, b_vec = self.parents[0].ndim == 1, self.parents[1].ndim == 1
@@ -40,8 +40,9 @@ def matmul(a, b):
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not match: "
-                         f"a's last axis ({k_a}) must equal b's {'only' if b.ndim == 1 else 'second-to-last'} axis ({k_b})")
+        which = "only" if b.ndim == 1 else "second-to-last"
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not match: a's last "
+                         f"axis ({k_a}) must equal b's {which} axis ({k_b})")
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:

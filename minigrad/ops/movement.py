@@ -39,7 +39,8 @@ def transpose(a, *axes):
         axes = tuple(axes[0])
     if not axes:
         axes = tuple(reversed(range(a.ndim)))
-    if sorted(normalize_axis(axes, a.ndim)) != list(range(a.ndim)) or len(axes) != a.ndim:
+    in_range = all(-a.ndim <= x < a.ndim for x in axes)
+    if not in_range or sorted(int(x) % a.ndim for x in axes) != list(range(a.ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of the "
                          f"{a.ndim} axes of shape {a.shape}")
     return Transpose.apply(a, axes=tuple(int(x) % a.ndim for x in axes))
