@@ -174,15 +174,19 @@ class Tensor:
             if not retain_graph and ctx.saved_tensors:
                 ctx.saved_tensors = None
             for parent, pg in zip(ctx.parents, parent_grads):
-                if not parent.requires_grad or pg is None:
+                if pg is None or not parent.requires_grad:
                     continue
-                pg = unbroadcast(pg, parent.shape)
-                if pg.shape != parent.shape:
-                    raise RuntimeError(f"{type(ctx).__name__}.backward returned a gradient of "
-                                       f"shape {pg.shape} for an input of shape {parent.shape}")
+                data = parent.data
+                if pg.shape != data.shape:
+                    pg = unbroadcast(pg, data.shape)
+                    if pg.shape != data.shape:
+                        raise RuntimeError(f"{type(ctx).__name__}.backward returned a gradient "
+                                           f"of shape {pg.shape} for an input of shape "
+                                           f"{data.shape}")
+                if pg.dtype != data.dtype:
+                    pg = pg.astype(data.dtype)
                 key = id(parent)
-                grads[key] = pg.astype(parent.dtype, copy=False) if key not in grads \
-                    else grads[key] + pg
+                grads[key] = grads[key] + pg if key in grads else pg
                 pending[key] -= 1
                 if pending[key] == 0:
                     ready.append(parent)
@@ -268,11 +272,11 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         ctx = cls()
-        ctx.parents = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+        ctx.parents = parents = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
         ctx.saved_tensors = ()
-        ctx.needs_input_grad = tuple(t.requires_grad for t in ctx.parents)
-        out = ctx.forward(*[t.data for t in ctx.parents], **params)
-        if _grad_enabled and True in ctx.needs_input_grad:
+        ctx.needs_input_grad = needs = [t.requires_grad for t in parents]
+        out = ctx.forward(*[t.data for t in parents], **params)
+        if _grad_enabled and True in needs:
             return Tensor._wrap(out, True, ctx)
         return Tensor._wrap(out, False, None)
 
