@@ -11,6 +11,7 @@ import numpy as np
 from .gradcheck import analytical_vjp, gradcheck, numerical_jacobian
 from .ops import (concatenate, log_softmax, maximum, minimum, pad, softmax, stack,
                   where)
+from . import ops as _ops
 from .tensor import Tensor
 
 
@@ -119,3 +120,8 @@ case("matmul (batched)", (2, 3, 4), (4, 5))(lambda a, b: a @ b)
 case("matmul (vector)", (4,), (3, 4, 2))(lambda a, b: a @ b)
 case("softmax", (3, 4))(lambda a: softmax(a, axis=-1))
 case("log_softmax", (3, 4))(lambda a: log_softmax(a, axis=0))
+
+
+# --- activations (nn issue) -----------------------------------------------------------------
+case("leaky_relu", (2, 3))(lambda a: _ops.leaky_relu(a, negative_slope=0.2))
+case("gelu", (2, 3), low=-3.0, high=3.0)(lambda a: _ops.gelu(a))

@@ -2,6 +2,7 @@
 undone by the engine (`tensor.unbroadcast`), so a backward returns full-shape gradients."""
 import numpy as np
 
+from .. import kernels
 from ..tensor import Function, Tensor
 
 
@@ -291,3 +292,41 @@ def compare(ufunc, a, b):
     """A comparison: a boolean Tensor with no gradient."""
     a, b = lift(a, b), lift(b, a)
     return Tensor(ufunc(a.data, b.data))
+
+
+class LeakyRelu(Function):
+    """a if a > 0 else slope * a.  backward: grad * (1 if a > 0 else slope); at 0 the slope,
+    as PyTorch."""
+
+    def forward(self, a, negative_slope):
+        positive = a > 0
+        self.save_for_backward(np.where(positive, 1.0, negative_slope).astype(a.dtype))
+        return np.where(positive, a, a * negative_slope)
+
+    def backward(self, grad):
+        return grad * self.saved_tensors[0]
+
+
+def leaky_relu(a, negative_slope=0.01):
+    return LeakyRelu.apply(a, negative_slope=negative_slope)
+
+
+class Gelu(Function):
+    """a * Phi(a), Phi the standard normal CDF = (1 + erf(a / sqrt 2)) / 2 (PyTorch's exact form).
+
+    backward: grad * (Phi(a) + a * phi(a)), phi(a) = exp(-a^2 / 2) / sqrt(2 pi).
+    """
+
+    def forward(self, a):
+        cdf = (0.5 * (1.0 + kernels.erf(a / np.sqrt(2.0)))).astype(a.dtype)
+        self.save_for_backward(a, cdf)
+        return a * cdf
+
+    def backward(self, grad):
+        a, cdf = self.saved_tensors
+        pdf = np.exp(-0.5 * a * a) / np.sqrt(2.0 * np.pi)
+        return grad * (cdf + a * pdf)
+
+
+def gelu(a):
+    return Gelu.apply(a)

@@ -1,0 +1,133 @@
+"""Weight initialisation, with torch.nn.init's names and formulas; each fills a tensor in place.
+
+Why it matters (the course): a layer multiplies the variance of its input by about
+`fan_in * Var(w) * gain^-2`; Xavier (tanh, sigmoid) and Kaiming (ReLU) choose Var(w) to
+make that factor 1, so activations neither explode nor vanish through a deep stack.
+Every draw uses `mg.rng()`, so `mg.manual_seed` makes them reproducible.
+"""
+import math
+
+import numpy as np
+
+from ..tensor import Tensor, rng
+
+_LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                "conv_transpose3d", "sigmoid")
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The factor by which `nonlinearity` shrinks the standard deviation, as PyTorch.
+
+    linear, conv*, sigmoid: 1; tanh: 5/3; relu: sqrt(2); leaky_relu(slope): sqrt(2 / (1 + slope^2))
+    (slope 0.01 when `param` is None); selu: 3/4.
+    """
+    if nonlinearity in _LINEAR_LIKE:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a number")
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; expected one of "
+                     f"{_LINEAR_LIKE + ('tanh', 'relu', 'leaky_relu', 'selu')}")
+
+
+def _calculate_fan_in_and_fan_out(tensor):
+    """fan_in = size(1) * receptive field, fan_out = size(0) * receptive field.
+
+    For a Linear weight (out, in) that is (in, out); for a Conv2d weight (Cout, Cin, kH, kW)
+    it is (Cin*kH*kW, Cout*kH*kW).
+    """
+    shape = tensor.shape
+    if len(shape) < 2:
+        raise ValueError(f"init: fan in and fan out need a tensor with at least 2 dimensions, "
+                         f"got shape {shape}")
+    receptive_field = int(np.prod(shape[2:]))
+    return shape[1] * receptive_field, shape[0] * receptive_field
+
+
+def _fan(tensor, mode):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def _fill(tensor, values):
+    """Write `values` into the tensor's (or array's) storage, keeping its dtype."""
+    array = tensor.data if isinstance(tensor, Tensor) else tensor
+    array[...] = values
+    return tensor
+
+
+def uniform_(tensor, a=0.0, b=1.0):
+    """Fill with U(a, b)."""
+    return _fill(tensor, rng().uniform(a, b, tensor.shape))
+
+
+def normal_(tensor, mean=0.0, std=1.0):
+    """Fill with N(mean, std^2)."""
+    return _fill(tensor, rng().normal(mean, std, tensor.shape))
+
+
+def constant_(tensor, val):
+    """Fill with `val`."""
+    return _fill(tensor, val)
+
+
+def zeros_(tensor):
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor):
+    return constant_(tensor, 1.0)
+
+
+def xavier_uniform_(tensor, gain=1.0):
+    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound)
+
+
+def xavier_normal_(tensor, gain=1.0):
+    """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    """U(-b, b) with b = gain * sqrt(3 / fan) (He et al., 2015); `a` is leaky_relu's slope."""
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    bound = math.sqrt(3.0) * std  # a uniform on (-b, b) has std b / sqrt(3)
+    return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    """N(0, std^2) with std = gain / sqrt(fan)."""
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    return normal_(tensor, 0.0, std)
+
+
+def prior_bias_(bias, class_priors):
+    """Set an output layer's bias so that softmax(bias) equals the class distribution.
+
+    bias = log(p) - mean(log(p)) with p = class_priors / sum(class_priors), so an untrained
+    classifier starts by predicting the class frequencies and its first loss is the
+    entropy of the labels instead of a large, noisy value (the course's advice for output
+    units). Counts may be given instead of probabilities.
+    """
+    priors = np.asarray(class_priors, dtype=np.float64)
+    if priors.shape != tuple(bias.shape):
+        raise ValueError(f"prior_bias_: class_priors of shape {priors.shape} does not fit bias "
+                         f"of shape {tuple(bias.shape)}; expected one prior per class")
+    if not np.all(priors > 0):
+        raise ValueError(f"prior_bias_: class_priors must all be positive, got {priors}")
+    log_priors = np.log(priors / priors.sum())
+    return _fill(bias, log_priors - log_priors.mean())

@@ -1,0 +1,345 @@
+"""Module, Parameter and the containers.
+
+A Module finds its parameters, buffers and submodules by walking its own `__dict__` (no
+registration step): a `Parameter` attribute is a parameter, a `Module` attribute is a
+submodule, and an ndarray named in `register_buffer` is a buffer (running statistics are
+plain arrays, never Parameters). Names are dotted paths, as PyTorch's, so a state_dict
+moves between minigrad and PyTorch unchanged; an `id` memo lists a shared parameter once.
+"""
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that is a module's learnable weight: it requires grad unless told otherwise."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class RemovableHandle:
+    """Returned by `register_*_hook`; `.remove()` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class of every layer and model: subclasses set attributes in `__init__` (after
+    `super().__init__()`) and define `forward`."""
+
+    def __init__(self):
+        self.training = True
+        self._buffer_names = {}  # name -> persistent (saved in state_dict)
+        self._forward_hooks = {}
+        self._backward_hooks = {}
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward")
+
+    def __call__(self, *args, **kwargs):
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            replaced = hook(self, args, output)
+            output = output if replaced is None else replaced
+        if self._backward_hooks:
+            outputs = output if isinstance(output, (tuple, list)) else (output,)
+            for out in outputs:
+                if isinstance(out, Tensor) and out.requires_grad:
+                    out.register_hook(self._run_backward_hooks)
+        return output
+
+    # --- hooks -------------------------------------------------------------------------
+    def register_forward_hook(self, fn):
+        """Call `fn(module, inputs, output)` after every forward; a returned value replaces
+        the output. Returns a handle with `.remove()`."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = fn
+        return handle
+
+    def register_backward_hook(self, fn):
+        """Call `fn(module, grad_output)` with the gradient of the module's output (an
+        ndarray, once per output tensor) during backward; a returned array replaces that
+        gradient. Returns a handle with `.remove()`."""
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = fn
+        return handle
+
+    def _run_backward_hooks(self, grad):
+        # looked up at backward time, so a hook removed after forward no longer runs
+        for hook in list(self._backward_hooks.values()):
+            replaced = hook(self, grad)
+            grad = grad if replaced is None else replaced
+        return grad
+
+    # --- walking the module tree ------------------------------------------------------
+    def register_buffer(self, name, array, persistent=True):
+        """Keep `array` (an ndarray, e.g. a running mean) as attribute `name`; persistent
+        buffers are saved in the state_dict."""
+        if array is not None and not isinstance(array, np.ndarray):
+            raise TypeError(f"register_buffer: buffer {name!r} must be an ndarray or None, "
+                            f"got {type(array).__name__}")
+        setattr(self, name, array)
+        self._buffer_names[name] = persistent
+
+    def named_children(self):
+        """(name, module) for each direct submodule, in assignment order."""
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def children(self):
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix="", memo=None):
+        """(dotted name, module) for this module and every submodule, parents first."""
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def _own_parameters(self):
+        return [(name, v) for name, v in vars(self).items() if isinstance(v, Parameter)]
+
+    def _own_buffers(self, persistent_only=False):
+        return [(name, getattr(self, name)) for name, persistent in self._buffer_names.items()
+                if getattr(self, name) is not None and (persistent or not persistent_only)]
+
+    def named_parameters(self, prefix=""):
+        """(dotted name, Parameter), each module's own first, then its children's; a
+        parameter shared by two modules is listed once, under its first name."""
+        memo = set()
+        for module_name, module in self.named_modules(prefix):
+            for name, param in module._own_parameters():
+                if id(param) not in memo:
+                    memo.add(id(param))
+                    yield (f"{module_name}.{name}" if module_name else name), param
+
+    def parameters(self):
+        for _, param in self.named_parameters():
+            yield param
+
+    def named_buffers(self, prefix=""):
+        for module_name, module in self.named_modules(prefix):
+            for name, array in module._own_buffers():
+                yield (f"{module_name}.{name}" if module_name else name), array
+
+    def buffers(self):
+        for _, array in self.named_buffers():
+            yield array
+
+    # --- modes and gradients ----------------------------------------------------------
+    def train(self, mode=True):
+        """Set training mode (dropout active, batch statistics) here and in every submodule."""
+        for module in self.modules():
+            module.training = bool(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self):
+        """Set every parameter's `.grad` to None (PyTorch's default, set_to_none=True)."""
+        for param in self.parameters():
+            param.grad = None
+
+    def requires_grad_(self, requires_grad=True):
+        """Freeze (False) or unfreeze (True) every parameter."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    # --- state_dict -------------------------------------------------------------------
+    def state_dict(self):
+        """{dotted name: ndarray} of parameters and persistent buffers, PyTorch's keys and
+        order. The arrays are the module's own (not copies), as in PyTorch: copy them to
+        keep a snapshot while training goes on."""
+        state = OrderedDict()
+        for module_name, module in self.named_modules():
+            prefix = f"{module_name}." if module_name else ""
+            for name, param in module._own_parameters():
+                state[prefix + name] = param.data
+            for name, array in module._own_buffers(persistent_only=True):
+                state[prefix + name] = array
+        return state
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy the arrays of `state_dict` into this module's parameters and buffers.
+
+        Shapes must match. With `strict`, missing or unexpected keys are refused too, and
+        nothing is copied; otherwise the matching keys are loaded and
+        `(missing_keys, unexpected_keys)` returned, as PyTorch does.
+        """
+        own = self.state_dict()
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        mismatched = [f"{key}: got shape {np.shape(state_dict[key])}, "
+                      f"the module has {own[key].shape}"
+                      for key in own if key in state_dict
+                      and np.shape(state_dict[key]) != own[key].shape]
+        problems = []
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if mismatched:
+            problems.append("shape mismatch for " + "; ".join(mismatched))
+        if problems:
+            raise ValueError(f"load_state_dict: cannot load into {type(self).__name__}: "
+                             + " | ".join(problems))
+        for key, target in own.items():
+            if key in state_dict:
+                np.copyto(target, np.asarray(state_dict[key]), casting="same_kind")
+        return IncompatibleKeys(missing, unexpected)
+
+    # --- repr -------------------------------------------------------------------------
+    def extra_repr(self):
+        """The text inside the parentheses of this module's repr (its constructor arguments)."""
+        return ""
+
+    def __repr__(self):
+        children = [f"({name}): " + repr(child).replace("\n", "\n  ")
+                    for name, child in self.named_children()]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = ([self.extra_repr()] if self.extra_repr() else []) + children
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """`Sequential(m0, m1, ...)` applies the modules in order; state_dict keys are "0.weight",
+    "1.weight", ... An OrderedDict argument names the submodules instead."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            self._items = OrderedDict(modules[0])
+        else:
+            self._items = OrderedDict((str(i), module) for i, module in enumerate(modules))
+        for name, module in self._items.items():
+            _check_module(self, name, module)
+
+    def named_children(self):
+        yield from self._items.items()
+
+    def __getitem__(self, index):
+        modules = list(self._items.values())
+        return Sequential(*modules[index]) if isinstance(index, slice) else modules[index]
+
+    def __len__(self):
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items.values())
+
+    def append(self, module):
+        _check_module(self, str(len(self)), module)
+        self._items[str(len(self))] = module
+        return self
+
+    def forward(self, x):
+        for module in self._items.values():
+            x = module(x)
+        return x
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are found (names "0", "1", ...); no forward."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self._items = []
+        self.extend(modules)
+
+    def named_children(self):
+        for i, module in enumerate(self._items):
+            yield str(i), module
+
+    def __getitem__(self, index):
+        return ModuleList(self._items[index]) if isinstance(index, slice) else self._items[index]
+
+    def __len__(self):
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def append(self, module):
+        _check_module(self, str(len(self)), module)
+        self._items.append(module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+
+class ModuleDict(Module):
+    """A dict of modules, keyed by name, in insertion order; no forward."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        self._items = OrderedDict()
+        for name, module in (dict(modules) if modules is not None else {}).items():
+            self[name] = module
+
+    def named_children(self):
+        yield from self._items.items()
+
+    def __setitem__(self, name, module):
+        _check_module(self, name, module)
+        self._items[name] = module
+
+    def __getitem__(self, name):
+        return self._items[name]
+
+    def __contains__(self, name):
+        return name in self._items
+
+    def __len__(self):
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def keys(self):
+        return self._items.keys()
+
+    def values(self):
+        return self._items.values()
+
+    def items(self):
+        return self._items.items()
+
+
+def _check_module(container, name, module):
+    if not isinstance(module, Module):
+        raise TypeError(f"{type(container).__name__}: entry {name!r} must be a Module, got "
+                        f"{type(module).__name__}")
