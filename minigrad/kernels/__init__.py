@@ -5,6 +5,7 @@ same signatures; `reference.py` is the specification and `jit.py` must agree wit
 Only loop-heavy work lives here (gathers, scatters, sliding windows); elementwise math
 stays in NumPy inside the ops.
 """
+import gc
 import importlib
 import os
 
@@ -31,6 +32,7 @@ def backend():
         return reference
     if _jit_module is None:
         _jit_module = importlib.import_module(".jit", __name__)
+        gc.freeze()  # Numba's ~50k long-lived objects: see the note in minigrad/__init__.py
     return _jit_module
 
 
