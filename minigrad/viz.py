@@ -92,8 +92,11 @@ def draw_graph(tensor, ax=None, names=None):
             _arrow(ax, op, artist[id(node)])
             drawn = []
             for parent in node._ctx.parents:
-                # an input used twice (x * x) gets a second, curved arrow
-                _arrow(ax, artist[id(parent)], op, bend=0.4 * drawn.count(id(parent)))
+                # an input used twice (x * x) gets a second arrow, curved; so does an arrow
+                # that skips columns, which would otherwise run through the nodes between
+                skips = position[id(node._ctx)][0] - position[id(parent)][0] > 1
+                bend = 0.4 * drawn.count(id(parent)) + (0.25 if skips else 0.0)
+                _arrow(ax, artist[id(parent)], op, bend)
                 drawn.append(id(parent))
     ax.set_xlim(-n_columns + 0.3, 0.7)
     ax.set_ylim(-n_rows / 2, n_rows / 2)
