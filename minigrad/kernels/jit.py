@@ -25,3 +25,186 @@ def erf(x):
     """The error function, elementwise, in float64 (see reference.erf)."""
     flat = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)  # (x.size,)
     return _erf_flat(flat).reshape(np.shape(x))
+
+
+# --- vision: non-maximum suppression, ROI Pool, ROI Align (see reference.py) ---------------
+# The loops follow torchvision's CPU kernels. ROI Pool and ROI Align forward run boxes in
+# parallel (each box writes its own outputs); the backward scatters run boxes in order
+# (boxes overlap, so two boxes may add to one pixel) and ROI Align's runs channels in
+# parallel within a box.
+
+@numba.njit(cache=True)
+def nms_keep(boxes, order, classes, iou_threshold):
+    n = order.size
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    suppressed = np.zeros(n, np.bool_)  # by position in `order`
+    keep = np.empty(n, np.int64)
+    n_kept = 0
+    for a in range(n):
+        if suppressed[a]:
+            continue
+        i = order[a]
+        keep[n_kept] = i
+        n_kept += 1
+        for b in range(a + 1, n):
+            j = order[b]
+            if suppressed[b] or classes[j] != classes[i]:
+                continue
+            width = max(min(boxes[i, 2], boxes[j, 2]) - max(boxes[i, 0], boxes[j, 0]), 0.0)
+            height = max(min(boxes[i, 3], boxes[j, 3]) - max(boxes[i, 1], boxes[j, 1]), 0.0)
+            inter = width * height
+            union = areas[i] + areas[j] - inter
+            iou = inter / union if union > 0.0 else 0.0
+            if iou > iou_threshold:
+                suppressed[b] = True
+    return keep[:n_kept].copy()
+
+
+@numba.njit(cache=True)
+def _round_half_away(value):
+    return math.copysign(math.floor(abs(value) + 0.5), value)
+
+
+@numba.njit(cache=True, parallel=True)
+def roi_pool_forward(x, batch_index, boxes, pooled_h, pooled_w, spatial_scale):
+    _, channels, height, width = x.shape
+    n_boxes = boxes.shape[0]
+    out = np.zeros((n_boxes, channels, pooled_h, pooled_w), x.dtype)
+    argmax = np.full((n_boxes, channels, pooled_h, pooled_w), -1, np.int64)
+    for k in numba.prange(n_boxes):
+        b = batch_index[k]
+        start_w = int(_round_half_away(boxes[k, 0] * spatial_scale))
+        start_h = int(_round_half_away(boxes[k, 1] * spatial_scale))
+        end_w = int(_round_half_away(boxes[k, 2] * spatial_scale))
+        end_h = int(_round_half_away(boxes[k, 3] * spatial_scale))
+        bin_h = max(end_h - start_h + 1, 1) / pooled_h
+        bin_w = max(end_w - start_w + 1, 1) / pooled_w
+        for ph in range(pooled_h):
+            h0 = min(max(start_h + int(math.floor(ph * bin_h)), 0), height)
+            h1 = min(max(start_h + int(math.ceil((ph + 1) * bin_h)), 0), height)
+            for pw in range(pooled_w):
+                w0 = min(max(start_w + int(math.floor(pw * bin_w)), 0), width)
+                w1 = min(max(start_w + int(math.ceil((pw + 1) * bin_w)), 0), width)
+                if h1 <= h0 or w1 <= w0:
+                    continue
+                for c in range(channels):
+                    best = x[b, c, h0, w0]
+                    best_at = h0 * width + w0
+                    for h in range(h0, h1):
+                        for w in range(w0, w1):
+                            if x[b, c, h, w] > best:
+                                best = x[b, c, h, w]
+                                best_at = h * width + w
+                    out[k, c, ph, pw] = best
+                    argmax[k, c, ph, pw] = best_at
+    return out, argmax
+
+
+@numba.njit(cache=True)
+def roi_pool_backward(grad, argmax, batch_index, input_shape):
+    n, channels, height, width = input_shape
+    n_boxes, _, pooled_h, pooled_w = grad.shape
+    grad_x = np.zeros((n, channels, height * width), grad.dtype)
+    for k in range(n_boxes):
+        b = batch_index[k]
+        for c in range(channels):
+            for ph in range(pooled_h):
+                for pw in range(pooled_w):
+                    at = argmax[k, c, ph, pw]
+                    if at >= 0:
+                        grad_x[b, c, at] += grad[k, c, ph, pw]
+    return grad_x.reshape((n, channels, height, width))
+
+
+@numba.njit(cache=True)
+def _roi_align_taps(box, height, width, pooled_h, pooled_w, spatial_scale, sampling_ratio,
+                    aligned):
+    """For each sample of each bin of one box: its 4 pixels (h * W + w) and bilinear
+    weights (0 for a dropped sample), and the divisor `count` of the average."""
+    offset = 0.5 if aligned else 0.0
+    x1 = box[0] * spatial_scale - offset
+    y1 = box[1] * spatial_scale - offset
+    roi_w = box[2] * spatial_scale - offset - x1
+    roi_h = box[3] * spatial_scale - offset - y1
+    if not aligned:
+        roi_w = max(roi_w, 1.0)
+        roi_h = max(roi_h, 1.0)
+    bin_h = roi_h / pooled_h
+    bin_w = roi_w / pooled_w
+    grid_h = sampling_ratio if sampling_ratio > 0 else int(math.ceil(roi_h / pooled_h))
+    grid_w = sampling_ratio if sampling_ratio > 0 else int(math.ceil(roi_w / pooled_w))
+    count = max(grid_h * grid_w, 1)
+    n_samples = max(grid_h, 0) * max(grid_w, 0)
+    pixel = np.zeros((pooled_h, pooled_w, n_samples, 4), np.int64)
+    weight = np.zeros((pooled_h, pooled_w, n_samples, 4))
+    for ph in range(pooled_h):
+        for pw in range(pooled_w):
+            for iy in range(grid_h):
+                y = y1 + ph * bin_h + (iy + 0.5) * bin_h / grid_h
+                for ix in range(grid_w):
+                    x = x1 + pw * bin_w + (ix + 0.5) * bin_w / grid_w
+                    if y < -1.0 or y > height or x < -1.0 or x > width:
+                        continue  # outside the map: the sample counts as 0
+                    # clamp into the map; past the last pixel centre all weight is on it
+                    y_low = int(max(y, 0.0))
+                    x_low = int(max(x, 0.0))
+                    y_high = min(y_low + 1, height - 1)
+                    x_high = min(x_low + 1, width - 1)
+                    y_low = min(y_low, height - 1)
+                    x_low = min(x_low, width - 1)
+                    ly = max(y, 0.0) - y_low if y_high > y_low else 0.0
+                    lx = max(x, 0.0) - x_low if x_high > x_low else 0.0
+                    s = iy * grid_w + ix
+                    pixel[ph, pw, s, 0] = y_low * width + x_low
+                    pixel[ph, pw, s, 1] = y_low * width + x_high
+                    pixel[ph, pw, s, 2] = y_high * width + x_low
+                    pixel[ph, pw, s, 3] = y_high * width + x_high
+                    weight[ph, pw, s, 0] = (1.0 - ly) * (1.0 - lx)
+                    weight[ph, pw, s, 1] = (1.0 - ly) * lx
+                    weight[ph, pw, s, 2] = ly * (1.0 - lx)
+                    weight[ph, pw, s, 3] = ly * lx
+    return pixel, weight, count
+
+
+@numba.njit(cache=True, parallel=True)
+def roi_align_forward(x, batch_index, boxes, pooled_h, pooled_w, spatial_scale,
+                      sampling_ratio, aligned):
+    n, channels, height, width = x.shape
+    planes = x.reshape((n, channels, height * width))
+    n_boxes = boxes.shape[0]
+    out = np.zeros((n_boxes, channels, pooled_h, pooled_w), x.dtype)
+    for k in numba.prange(n_boxes):
+        pixel, weight, count = _roi_align_taps(boxes[k], height, width, pooled_h, pooled_w,
+                                               spatial_scale, sampling_ratio, aligned)
+        b = batch_index[k]
+        for c in range(channels):
+            for ph in range(pooled_h):
+                for pw in range(pooled_w):
+                    total = 0.0
+                    for s in range(pixel.shape[2]):
+                        p = pixel[ph, pw, s]
+                        w = weight[ph, pw, s]
+                        total += (w[0] * planes[b, c, p[0]] + w[1] * planes[b, c, p[1]]
+                                  + w[2] * planes[b, c, p[2]] + w[3] * planes[b, c, p[3]])
+                    out[k, c, ph, pw] = total / count
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def roi_align_backward(grad, batch_index, boxes, input_shape, spatial_scale, sampling_ratio,
+                       aligned):
+    n, channels, height, width = input_shape
+    n_boxes, _, pooled_h, pooled_w = grad.shape
+    grad_x = np.zeros((n, channels, height * width), grad.dtype)
+    for k in range(n_boxes):
+        pixel, weight, count = _roi_align_taps(boxes[k], height, width, pooled_h, pooled_w,
+                                               spatial_scale, sampling_ratio, aligned)
+        b = batch_index[k]
+        for c in numba.prange(channels):
+            for ph in range(pooled_h):
+                for pw in range(pooled_w):
+                    g = grad[k, c, ph, pw]
+                    for s in range(pixel.shape[2]):
+                        for t in range(4):
+                            grad_x[b, c, pixel[ph, pw, s, t]] += g * weight[ph, pw, s, t] / count
+    return grad_x.reshape((n, channels, height, width))
