@@ -1,0 +1,113 @@
+"""Per-op autograd overhead: a chain of tiny elementwise ops, forward then backward.
+
+On 1- and 16-element float32 arrays the arithmetic is nearly free, so the time per op is
+what the framework itself costs: the Function context and output Tensor, the Python
+calls, the backward walk. The chain alternates `y * a` and `y + b` with `a`, `b` either
+constant tensors or Python numbers (which each op must first turn into an array).
+minigrad and PyTorch (2 threads) run the same chains in the same process, twice: with the
+cyclic garbage collector as after the imports (minigrad freezes the objects alive at its
+own import; PyTorch, imported later, adds ~150k objects that each full collection
+re-walks), and after `gc.freeze()`. Elementwise ops call no kernel, so the NumPy/Numba
+switch does not apply here.
+
+    python bench/overhead.py [--ops 10000] [--repeats 7] [--no-torch]
+"""
+import argparse
+import gc
+import statistics
+import time
+
+import numpy as np
+
+import minigrad as mg
+
+torch = None  # imported in main(), unless --no-torch
+
+
+def chain_minigrad(n_ops, size, operand):
+    """Seconds for (forward, backward) of y = x; y = y * a; y = y + b; ... (n_ops ops).
+
+    `operand` "tensor": a and b are constant tensors; "number": they are Python floats,
+    which each op first turns into an array (the usual `y * 0.5` of user code).
+    """
+    x = mg.Tensor(np.full(size, 0.5, np.float32), requires_grad=True)
+    a, b = 0.999, 0.001
+    if operand == "tensor":
+        a, b = mg.Tensor(np.full(size, a, np.float32)), mg.Tensor(np.full(size, b, np.float32))
+    start = time.perf_counter()
+    y = x
+    for _ in range(n_ops // 2):
+        y = y * a
+        y = y + b
+    loss = y.sum()
+    middle = time.perf_counter()
+    loss.backward()
+    return middle - start, time.perf_counter() - middle
+
+
+def chain_torch(n_ops, size, operand):
+    """The same chain in PyTorch."""
+    x = torch.full((size,), 0.5, dtype=torch.float32, requires_grad=True)
+    a, b = 0.999, 0.001
+    if operand == "tensor":
+        a, b = torch.full((size,), a), torch.full((size,), b)
+    start = time.perf_counter()
+    y = x
+    for _ in range(n_ops // 2):
+        y = y * a
+        y = y + b
+    loss = y.sum()
+    middle = time.perf_counter()
+    loss.backward()
+    return middle - start, time.perf_counter() - middle
+
+
+def median_per_op_us(chain, n_ops, size, operand, repeats):
+    """Median over `repeats` runs (after one warm-up) of (forward, fwd+bwd) microseconds per op."""
+    chain(n_ops, size, operand)
+    runs = [chain(n_ops, size, operand) for _ in range(repeats)]
+    forward = statistics.median(f for f, _ in runs)
+    total = statistics.median(f + b for f, b in runs)
+    return 1e6 * forward / n_ops, 1e6 * total / n_ops
+
+
+def report(n_ops, repeats, label):
+    print(f"\n{label} (the collector tracks {len(gc.get_objects())} objects)")
+    print(f"{'operand':>7} {'size':>4} | {'minigrad fwd':>12} | {'fwd+bwd':>8} | "
+          f"{'PyTorch fwd':>11} | {'fwd+bwd':>8} | fwd+bwd minigrad/PyTorch")
+    for operand in ("tensor", "number"):
+        for size in (1, 16):
+            mg_fwd, mg_total = median_per_op_us(chain_minigrad, n_ops, size, operand, repeats)
+            row = f"{operand:>7} {size:>4} | {mg_fwd:>9.2f} us | {mg_total:>5.2f} us"
+            if torch is not None:
+                pt_fwd, pt_total = median_per_op_us(chain_torch, n_ops, size, operand, repeats)
+                row += (f" | {pt_fwd:>8.2f} us | {pt_total:>5.2f} us | "
+                        f"{mg_total / pt_total:.2f}x")
+            print(row)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ops", type=int, default=10000, help="ops in the chain")
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs (median)")
+    parser.add_argument("--no-torch", action="store_true", help="do not import PyTorch")
+    args = parser.parse_args()
+    global torch
+    try:
+        if not args.no_torch:
+            import torch
+            torch.set_num_threads(2)
+    except ImportError:
+        print("PyTorch not installed: minigrad numbers only")
+    print(f"chain of {args.ops} elementwise ops (alternating * and +) on float32, then "
+          f"backward; median of {args.repeats} runs; microseconds per op")
+    # minigrad freezes what is alive when it is imported; PyTorch, imported later, is not
+    report(args.ops, args.repeats, "garbage collector as after the imports")
+    gc.collect()
+    gc.freeze()
+    report(args.ops, args.repeats, "after gc.freeze()")
+    gc.unfreeze()
+
+
+if __name__ == "__main__":
+    main()
