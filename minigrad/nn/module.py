@@ -248,6 +248,9 @@ class Sequential(Module):
     def named_children(self):
         yield from self._items.items()
 
+    def __getattr__(self, name):
+        return _named_item(self, name)
+
     def __getitem__(self, index):
         modules = list(self._items.values())
         return Sequential(*modules[index]) if isinstance(index, slice) else modules[index]
@@ -313,6 +316,9 @@ class ModuleDict(Module):
     def named_children(self):
         yield from self._items.items()
 
+    def __getattr__(self, name):
+        return _named_item(self, name)
+
     def __setitem__(self, name, module):
         _check_module(self, name, module)
         self._items[name] = module
@@ -343,3 +349,12 @@ def _check_module(container, name, module):
     if not isinstance(module, Module):
         raise TypeError(f"{type(container).__name__}: entry {name!r} must be a Module, got "
                         f"{type(module).__name__}")
+
+
+def _named_item(container, name):
+    """`container.name` for a named submodule, as PyTorch (called only when the ordinary
+    attribute lookup fails)."""
+    items = container.__dict__.get("_items", {})
+    if name in items:
+        return items[name]
+    raise AttributeError(f"{type(container).__name__} has no attribute or submodule {name!r}")
