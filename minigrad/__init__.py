@@ -5,6 +5,7 @@ The public surface is the one in API.md; everything else is reached through subm
 import gc
 
 from . import kernels
+from .conv_matrix import conv_matrix
 from .gradcheck import GradcheckError, gradcheck
 from .kernels import jit_enabled, set_jit
 from .ops import (abs, concatenate, exp, log, matmul, maximum, minimum, pad, relu, sigmoid,

@@ -125,3 +125,16 @@ case("log_softmax", (3, 4))(lambda a: log_softmax(a, axis=0))
 # --- activations (nn issue) -----------------------------------------------------------------
 case("leaky_relu", (2, 3))(lambda a: _ops.leaky_relu(a, negative_slope=0.2))
 case("gelu", (2, 3), low=-3.0, high=3.0)(lambda a: _ops.gelu(a))
+
+
+# --- convolution (convolution issue) ----------------------------------------------------------
+from .ops.conv import conv2d, conv_transpose2d  # noqa: E402
+
+case("conv2d (stride 2, padding 1, bias)", (2, 2, 5, 5), (3, 2, 3, 3), (3,))(
+    lambda x, w, b: conv2d(x, w, b, stride=2, padding=1))
+case("conv2d (groups 2, dilation 2, 2x3 kernel)", (1, 4, 5, 6), (4, 2, 2, 3))(
+    lambda x, w: conv2d(x, w, padding=(1, 0), dilation=2, groups=2))
+case("conv2d (depthwise, padding 'same')", (2, 2, 4, 4), (4, 1, 3, 3), (4,))(
+    lambda x, w, b: conv2d(x, w, b, padding="same", groups=2))
+case("conv_transpose2d (stride 2, output_padding 1)", (1, 2, 3, 3), (2, 3, 3, 3), (3,))(
+    lambda x, w, b: conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1))

@@ -53,6 +53,9 @@ def dropout(x, p=0.5, training=True):
 
 
 # --- convolution (convolution issue) ---------------------------------------------------
+# Argument checking and unbatched inputs are handled in ops/conv.py, which conv_matrix
+# shares; the functions are re-exported here under PyTorch's names.
+from .ops.conv import conv2d, conv_transpose2d  # noqa: E402,F401
 
 
 # --- pooling, unpooling and upsampling (convolution issue) --------------------------

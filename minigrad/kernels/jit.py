@@ -208,3 +208,119 @@ def roi_align_backward(grad, batch_index, boxes, input_shape, spatial_scale, sam
                         for t in range(4):
                             grad_x[b, c, pixel[ph, pw, s, t]] += g * weight[ph, pw, s, t] / count
     return grad_x.reshape((n, channels, height, width))
+
+
+# --- convolution: im2col / col2im and the direct depthwise kernels (see reference.py) ---
+# Each parallel loop runs over (n, c) planes that only one iteration writes, so no two
+# threads ever add into the same pixel.
+
+@numba.njit(cache=True, parallel=True)
+def im2col(x, cols, stride, padding, dilation):
+    """Copy every receptive field of `x` into `cols` (see reference.im2col)."""
+    N, C, H, W = x.shape
+    kH, kW, Ho, Wo = cols.shape[2:]
+    for plane in numba.prange(N * C):
+        n, c = plane // C, plane % C
+        for i in range(kH):
+            for j in range(kW):
+                for oh in range(Ho):
+                    h = oh * stride[0] - padding[0] + i * dilation[0]
+                    row = cols[n, c, i, j, oh]
+                    if h < 0 or h >= H:
+                        row[:] = 0
+                        continue
+                    for ow in range(Wo):
+                        w = ow * stride[1] - padding[1] + j * dilation[1]
+                        row[ow] = x[n, c, h, w] if 0 <= w < W else 0
+
+
+@numba.njit(cache=True, parallel=True)
+def col2im(cols, x, stride, padding, dilation):
+    """The adjoint of im2col, overwriting x (see reference.col2im)."""
+    N, C, H, W = x.shape
+    kH, kW, Ho, Wo = cols.shape[2:]
+    for plane in numba.prange(N * C):
+        n, c = plane // C, plane % C
+        x[n, c] = 0
+        for i in range(kH):
+            for j in range(kW):
+                for oh in range(Ho):
+                    h = oh * stride[0] - padding[0] + i * dilation[0]
+                    if h < 0 or h >= H:
+                        continue
+                    for ow in range(Wo):
+                        w = ow * stride[1] - padding[1] + j * dilation[1]
+                        if 0 <= w < W:
+                            x[n, c, h, w] += cols[n, c, i, j, oh, ow]
+
+
+@numba.njit(cache=True, parallel=True)
+def depthwise_conv2d(x, weight, out, stride, padding, dilation):
+    """Depthwise convolution, direct (see reference.depthwise_conv2d)."""
+    N, C, H, W = x.shape
+    Cout, _, kH, kW = weight.shape
+    Ho, Wo = out.shape[2:]
+    M = Cout // C
+    for plane in numba.prange(N * Cout):
+        n, o = plane // Cout, plane % Cout
+        c = o // M
+        out[n, o] = 0
+        for i in range(kH):
+            for j in range(kW):
+                tap = weight[o, 0, i, j]
+                for oh in range(Ho):
+                    h = oh * stride[0] - padding[0] + i * dilation[0]
+                    if h < 0 or h >= H:
+                        continue
+                    for ow in range(Wo):
+                        w = ow * stride[1] - padding[1] + j * dilation[1]
+                        if 0 <= w < W:
+                            out[n, o, oh, ow] += tap * x[n, c, h, w]
+
+
+@numba.njit(cache=True, parallel=True)
+def depthwise_conv2d_input_grad(grad, weight, dx, stride, padding, dilation):
+    """The adjoint of depthwise_conv2d in x, overwriting dx (see the reference)."""
+    N, C, H, W = dx.shape
+    Cout, _, kH, kW = weight.shape
+    Ho, Wo = grad.shape[2:]
+    M = Cout // C
+    for plane in numba.prange(N * C):
+        n, c = plane // C, plane % C
+        dx[n, c] = 0
+        for o in range(c * M, (c + 1) * M):
+            for i in range(kH):
+                for j in range(kW):
+                    tap = weight[o, 0, i, j]
+                    for oh in range(Ho):
+                        h = oh * stride[0] - padding[0] + i * dilation[0]
+                        if h < 0 or h >= H:
+                            continue
+                        for ow in range(Wo):
+                            w = ow * stride[1] - padding[1] + j * dilation[1]
+                            if 0 <= w < W:
+                                dx[n, c, h, w] += tap * grad[n, o, oh, ow]
+
+
+@numba.njit(cache=True, parallel=True)
+def depthwise_conv2d_weight_grad(x, grad, dweight, stride, padding, dilation):
+    """The adjoint of depthwise_conv2d in the weight, overwriting dweight (see the reference)."""
+    N, C, H, W = x.shape
+    Cout, _, kH, kW = dweight.shape
+    Ho, Wo = grad.shape[2:]
+    M = Cout // C
+    for o in numba.prange(Cout):
+        c = o // M
+        for i in range(kH):
+            for j in range(kW):
+                total = 0.0
+                for n in range(N):
+                    for oh in range(Ho):
+                        h = oh * stride[0] - padding[0] + i * dilation[0]
+                        if h < 0 or h >= H:
+                            continue
+                        for ow in range(Wo):
+                            w = ow * stride[1] - padding[1] + j * dilation[1]
+                            if 0 <= w < W:
+                                total += grad[n, o, oh, ow] * x[n, c, h, w]
+                dweight[o, 0, i, j] = total

@@ -176,3 +176,116 @@ def roi_align_backward(grad, batch_index, boxes, input_shape, spatial_scale, sam
                                          spatial_scale, sampling_ratio, aligned)
         grad_x[batch_index[k]] += rows.T @ grad[k] @ cols  # (H, ph) @ (C, ph, pw) @ (pw, W)
     return grad_x
+
+
+# --- convolution: im2col / col2im and the direct depthwise kernels ----------------------
+# Geometry, shared by every convolution kernel: output pixel (oh, ow) of a kernel of size
+# (kH, kW) reads input pixel (oh*sH - pH + i*dH, ow*sW - pW + j*dW) at kernel offset (i, j);
+# pixels outside the input read as zero. `padding` is the (top, left) padding only: the
+# bottom and right padding follow from the output size, which is why the output arrays
+# are passed in (this also covers PyTorch's asymmetric "same" padding and output_padding).
+
+def _padded_zeros(x_shape, out_size, kernel, stride, padding, dilation, dtype):
+    """Zeros big enough for the input placed at (pH, pW) and for every window read."""
+    (N, C, H, W), (Ho, Wo), (kH, kW) = x_shape, out_size, kernel
+    height = max(padding[0] + H, (Ho - 1) * stride[0] + (kH - 1) * dilation[0] + 1)
+    width = max(padding[1] + W, (Wo - 1) * stride[1] + (kW - 1) * dilation[1] + 1)
+    return np.zeros((N, C, height, width), dtype)
+
+
+def _interior(padded, padding, x_shape):
+    """The view of `padded` where the unpadded (N, C, H, W) input sits."""
+    top, left = padding
+    return padded[:, :, top:top + x_shape[2], left:left + x_shape[3]]
+
+
+def _window(padded, i, j, out_size, stride, dilation):
+    """The (N, C, Ho, Wo) strided view of `padded` read at kernel offset (i, j)."""
+    (Ho, Wo), (sH, sW) = out_size, stride
+    top, left = i * dilation[0], j * dilation[1]
+    return padded[:, :, top:top + (Ho - 1) * sH + 1:sH, left:left + (Wo - 1) * sW + 1:sW]
+
+
+def im2col(x, cols, stride, padding, dilation):
+    """Copy every receptive field of `x` into `cols`, in place (Caffe's layout).
+
+    cols[n, c, i, j, oh, ow] = x[n, c, oh*sH - pH + i*dH, ow*sW - pW + j*dW] (0 outside x).
+    Reshaped to (N, C*kH*kW, Ho*Wo), one GEMM with the (Cout, C*kH*kW) weight is the conv.
+    Shapes: x (N, C, H, W), cols (N, C, kH, kW, Ho, Wo).
+    """
+    kernel, out_size = cols.shape[2:4], cols.shape[4:]
+    padded = _padded_zeros(x.shape, out_size, kernel, stride, padding, dilation, x.dtype)
+    _interior(padded, padding, x.shape)[...] = x
+    # one strided slice per kernel offset: kH*kW copies of the whole batch
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            cols[:, :, i, j] = _window(padded, i, j, out_size, stride, dilation)
+
+
+def col2im(cols, x, stride, padding, dilation):
+    """The adjoint of im2col, in place: x = the sum of the entries of `cols` read from each pixel.
+
+    Overwrites x. <im2col(x), cols> == <x, col2im(cols)> for all x and cols.
+    Shapes: cols (N, C, kH, kW, Ho, Wo), x (N, C, H, W).
+    """
+    kernel, out_size = cols.shape[2:4], cols.shape[4:]
+    padded = _padded_zeros(x.shape, out_size, kernel, stride, padding, dilation, x.dtype)
+    # For one offset (i, j) the windows of distinct outputs hit distinct pixels, so a
+    # slice-add is exact; np.add.at over all offsets at once is ~6x slower.
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            _window(padded, i, j, out_size, stride, dilation)[...] += cols[:, :, i, j]
+    x[...] = _interior(padded, padding, x.shape)
+
+
+def depthwise_conv2d(x, weight, out, stride, padding, dilation):
+    """Depthwise convolution (groups == C), direct: no columns, M = Cout/C filters per channel.
+
+    out[n, o, oh, ow] = sum_ij weight[o, 0, i, j] * x[n, o // M, oh*sH - pH + i*dH, ...].
+    Shapes: x (N, C, H, W), weight (C*M, 1, kH, kW), out (N, C*M, Ho, Wo), filled in place.
+    """
+    kernel, out_size = weight.shape[2:], out.shape[2:]
+    M = weight.shape[0] // x.shape[1]
+    padded = _padded_zeros(x.shape, out_size, kernel, stride, padding, dilation, x.dtype)
+    _interior(padded, padding, x.shape)[...] = x
+    padded = np.repeat(padded, M, axis=1)  # (N, C*M, Hp, Wp): output channel o reads o // M
+    out[...] = 0
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            tap = weight[:, 0, i, j, None, None]  # (C*M, 1, 1)
+            out += tap * _window(padded, i, j, out_size, stride, dilation)
+
+
+def depthwise_conv2d_input_grad(grad, weight, dx, stride, padding, dilation):
+    """The adjoint of depthwise_conv2d in x: scatter each output's gradient onto its window.
+
+    dx[n, c] = sum over the M filters of channel c and offsets (i, j) of weight * grad.
+    Shapes: grad (N, C*M, Ho, Wo), weight (C*M, 1, kH, kW), dx (N, C, H, W), overwritten.
+    """
+    kernel, out_size = weight.shape[2:], grad.shape[2:]
+    N, C = dx.shape[:2]
+    padded = _padded_zeros(dx.shape, out_size, kernel, stride, padding, dilation, dx.dtype)
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            tapped = grad * weight[:, 0, i, j, None, None]  # (N, C*M, Ho, Wo)
+            per_channel = tapped.reshape(N, C, -1, *out_size).sum(axis=2)  # (N, C, Ho, Wo)
+            _window(padded, i, j, out_size, stride, dilation)[...] += per_channel
+    dx[...] = _interior(padded, padding, dx.shape)
+
+
+def depthwise_conv2d_weight_grad(x, grad, dweight, stride, padding, dilation):
+    """The adjoint of depthwise_conv2d in the weight: correlate each input with its gradients.
+
+    dweight[o, 0, i, j] = sum over n, oh, ow of grad[n, o, oh, ow] * x[n, o // M, ...] read
+    at the pixel depthwise_conv2d reads.
+    Shapes: x (N, C, H, W), grad (N, C*M, Ho, Wo), dweight (C*M, 1, kH, kW), overwritten.
+    """
+    kernel, out_size = dweight.shape[2:], grad.shape[2:]
+    M = dweight.shape[0] // x.shape[1]
+    padded = _padded_zeros(x.shape, out_size, kernel, stride, padding, dilation, x.dtype)
+    _interior(padded, padding, x.shape)[...] = x
+    padded = np.repeat(padded, M, axis=1)  # (N, C*M, Hp, Wp)
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            window = _window(padded, i, j, out_size, stride, dilation)
+            dweight[:, 0, i, j] = np.einsum("nohw,nohw->o", grad, window)
