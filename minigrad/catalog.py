@@ -12,6 +12,7 @@ from .gradcheck import analytical_vjp, gradcheck, numerical_jacobian
 from .ops import (concatenate, log_softmax, maximum, minimum, pad, softmax, stack,
                   where)
 from . import ops as _ops
+from .vision import roi as _roi
 from .tensor import Tensor
 
 
@@ -138,3 +139,13 @@ case("conv2d (depthwise, padding 'same')", (2, 2, 4, 4), (4, 1, 3, 3), (4,))(
     lambda x, w, b: conv2d(x, w, b, padding="same", groups=2))
 case("conv_transpose2d (stride 2, output_padding 1)", (1, 2, 3, 3), (2, 3, 3, 3), (3,))(
     lambda x, w, b: conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1))
+
+
+# --- vision: ROI Pool and ROI Align (minigrad/vision/roi.py) --------------------------------
+_ROIS = np.array([[0, 0.6, 1.1, 4.3, 3.7], [1, -0.8, 0.5, 5.2, 4.9], [0, 2.0, 2.0, 2.0, 2.0]])
+case("roi_pool (2x2 bins)", (2, 2, 5, 6), distinct=True)(
+    lambda x: _roi.roi_pool(x, _ROIS, (2, 2)))
+case("roi_align (adaptive sampling, legacy)", (2, 2, 5, 6))(
+    lambda x: _roi.roi_align(x, _ROIS, (2, 3)))
+case("roi_align (aligned, sampling_ratio=2, spatial_scale=0.5)", (2, 2, 5, 6))(
+    lambda x: _roi.roi_align(x, _ROIS * [1, 2, 2, 2, 2], (3, 2), 0.5, 2, True))

@@ -1,0 +1,95 @@
+"""YOLO encoding (hand-worked cell and offsets, round trip through decode) and the drawing
+helpers (the artists they add match the boxes given)."""
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minigrad.vision import (draw_boxes, overlay_mask, plot_precision_recall, yolo_decode,
+                             yolo_encode)
+
+
+def test_yolo_encode_by_hand():
+    # image 100 high x 200 wide, 4x4 grid: cells 50 wide, 25 high. Box (60, 30)-(100, 80):
+    # centre (80, 55) -> column 80/50 = 1.6 -> 1, offset .6; row 55/25 = 2.2 -> 2, offset .2;
+    # size 40/200 = .2 by 50/100 = .5; class 2 of 3 one-hot after B = 2 slots of 5
+    target = yolo_encode([[60, 30, 100, 80]], [2], grid_size=4, num_boxes=2, num_classes=3,
+                         image_size=(100, 200))
+    assert target.shape == (4, 4, 13)
+    np.testing.assert_allclose(target[2, 1], [0.6, 0.2, 0.2, 0.5, 1, 0, 0, 0, 0, 0, 0, 0, 1],
+                               atol=1e-15)
+    target[2, 1] = 0
+    assert not target.any()  # every other cell is empty
+
+
+def test_yolo_one_box_per_cell():
+    # both centres fall in cell (0, 0) of a 2x2 grid over 10x10: the first box wins
+    target = yolo_encode([[0, 0, 4, 4], [1, 1, 3, 3]], [0, 1], 2, 1, 2, (10, 10))
+    np.testing.assert_allclose(target[0, 0], [0.4, 0.4, 0.4, 0.4, 1, 1, 0])
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\), got \[0, 5\]"):
+        yolo_encode([[0, 0, 4, 4], [1, 1, 3, 3]], [0, 5], 2, 1, 2, (10, 10))
+
+
+@given(st.integers(2, 7), st.integers(1, 2), st.data())
+def test_yolo_round_trip(grid, num_boxes, data):
+    # one box per cell, centred at a random point of a random subset of cells
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    height, width = 64.0, 96.0
+    cells = rng.permutation(grid * grid)[:rng.integers(1, grid * grid + 1)]
+    centre = np.stack([(cells % grid + rng.uniform(0.05, 0.95, len(cells))) * width / grid,
+                       (cells // grid + rng.uniform(0.05, 0.95, len(cells))) * height / grid], 1)
+    size = rng.uniform(2, 30, (len(cells), 2))
+    boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)  # (G, 4)
+    labels = rng.integers(0, 3, len(cells))
+    target = yolo_encode(boxes, labels, grid, num_boxes, 3, (height, width))
+    # as a prediction the target has confidence 1 and class probability 1: score 1; boxes of
+    # one class may overlap, so suppression is switched off (threshold 1 never exceeded)
+    decoded = yolo_decode(target, num_boxes, (height, width), 0.5, iou_threshold=1.0)
+    order = np.lexsort(decoded["boxes"].T[::-1])
+    expected = np.lexsort(boxes.T[::-1])
+    np.testing.assert_allclose(decoded["boxes"][order], boxes[expected], atol=1e-9)
+    np.testing.assert_array_equal(decoded["labels"][order], labels[expected])
+    np.testing.assert_array_equal(decoded["scores"], 1.0)
+
+
+def test_yolo_decode_scores_threshold_and_nms():
+    # 1x2 grid over 10 x 20, B = 1, C = 2. Cell 0: conf .9, classes (.2, .8) -> score .72,
+    # class 1. Cell 1: conf .5 * .6 = .3, class 0. Threshold .4 keeps only cell 0.
+    prediction = np.array([[[0.5, 0.5, 0.5, 1.0, 0.9, 0.2, 0.8],
+                            [0.5, 0.5, 0.5, 1.0, 0.5, 0.6, 0.4]]])
+    with pytest.raises(ValueError, match=r"prediction of shape \(1, 2, 7\)"):
+        yolo_decode(prediction, 1, (10, 20))
+    grid = np.concatenate([prediction, prediction], axis=0)  # (2, 2, 7): a 2x2 grid
+    out = yolo_decode(grid, 1, (10, 20), score_threshold=0.4)
+    # cells (0, 0) and (1, 0): centres (5, 2.5) and (5, 7.5), 10 wide, 10 high; they overlap
+    # with IoU 5*10 / (100 + 100 - 50) = 1/3 <= .5: both kept, equal scores by index
+    np.testing.assert_allclose(out["boxes"], [[0, -2.5, 10, 7.5], [0, 2.5, 10, 12.5]])
+    np.testing.assert_allclose(out["scores"], [0.72, 0.72])
+    np.testing.assert_array_equal(out["labels"], [1, 1])
+    assert len(yolo_decode(grid, 1, (10, 20), 0.4, iou_threshold=0.3)["boxes"]) == 1
+
+
+def test_draw_boxes_adds_one_rectangle_and_caption_per_box():
+    fig, ax = plt.subplots()
+    draw_boxes(np.zeros((3, 20, 30)), [[1, 2, 11, 7], [5, 5, 25, 15]], labels=[0, 1],
+               scores=[0.9, 0.25], class_names=["circle", "square"], ax=ax)
+    rectangles = [p for p in ax.patches]
+    assert [(r.get_x(), r.get_y(), r.get_width(), r.get_height()) for r in rectangles] == \
+        [(1, 2, 10, 5), (5, 5, 20, 10)]
+    assert [t.get_text() for t in ax.texts] == ["circle 0.90", "square 0.25"]
+    plt.close(fig)
+
+
+def test_overlay_mask_and_pr_curve():
+    fig, (left, right) = plt.subplots(1, 2)
+    mask = np.array([[0, 1], [2, 1]])
+    overlay_mask(np.ones((2, 2)), mask, num_classes=3, alpha=0.4, ax=left)
+    painted = left.images[-1].get_array()
+    assert painted.shape == (2, 2, 4)
+    np.testing.assert_allclose(painted[..., 3], [[0, 0.4], [0.4, 0.4]])  # background clear
+    np.testing.assert_array_equal(painted[0, 1], painted[1, 1])  # one colour per class
+    plot_precision_recall([1, 0.5, 2 / 3], [0.5, 0.5, 1], ax=right, label="AP")
+    envelope = right.lines[1].get_ydata()
+    np.testing.assert_allclose(envelope, [1, 1, 2 / 3, 2 / 3])
+    plt.close(fig)
