@@ -3,9 +3,14 @@ then a call into ops/. `import minigrad.functional as F` (also `minigrad.nn.func
 
 Each section belongs to one op family; errors name the argument and the shapes.
 """
+import warnings as _warnings
+
+import numpy as _np
+
 from .ops.linalg import matmul as _matmul
 from .ops import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401  (re-exported)
 from . import ops as _ops
+from .tensor import Tensor as _Tensor
 from .tensor import rng as _rng
 
 
@@ -52,6 +57,167 @@ def dropout(x, p=0.5, training=True):
     return _ops.mul(x, (keep * scale).astype(x.dtype))
 
 
+# losses (normalization/nn issue, helper E)
+
+def _as_tensor(x):
+    return x if isinstance(x, _Tensor) else _Tensor(x)
+
+
+def _constant(name, value, dtype):
+    """A non-differentiable argument (class weights, running stats) as an ndarray of dtype."""
+    if isinstance(value, _Tensor):
+        if value.requires_grad:
+            raise NotImplementedError(f"{name}: gradients with respect to {name} are not "
+                                      f"supported; pass it detached")
+        value = value.data
+    return _np.asarray(value, dtype=dtype)
+
+
+def _reduce(loss, reduction, name, denominator=None):
+    """Apply `reduction` to per-element losses; "mean" divides by `denominator` if given."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction != "mean":
+        raise ValueError(f"{name}: reduction must be 'none', 'mean' or 'sum', "
+                         f"got {reduction!r}")
+    if denominator is None:
+        return loss.mean()
+    if denominator == 0:  # every target ignored: 0/0 is nan and the gradient 0, as PyTorch
+        return loss.sum() * 0.0 + _np.nan
+    return loss.sum() * (1.0 / denominator)
+
+
+def _class_rows(name, x, target):
+    """Logits (N, C, *) and targets (N, *) as rows (M, C) and (M,), class axis last."""
+    x = _as_tensor(x)
+    target = target.data if isinstance(target, _Tensor) else _np.asarray(target)
+    if target.dtype.kind == "f":
+        raise NotImplementedError(f"{name}: class-probability targets (a float target of "
+                                  f"shape {target.shape}) are not supported; give class indices")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold integer class indices, got {target.dtype}")
+    if x.ndim == 1:  # one unbatched sample: (C,) logits and a scalar target
+        x, target = _ops.reshape(x, (1, x.shape[0])), target.reshape(1)
+    if x.ndim < 2 or target.shape != x.shape[:1] + x.shape[2:]:
+        raise ValueError(f"{name}: input of shape {x.shape} needs target of shape "
+                         f"{x.shape[:1] + x.shape[2:]} (input without the class axis 1), "
+                         f"got target of shape {target.shape}")
+    if x.ndim > 2:
+        x = _ops.transpose(x, (0, *range(2, x.ndim), 1))  # (N, *, C)
+    rows = _ops.reshape(x, (-1, x.shape[-1]))  # (M, C)
+    return rows, target.reshape(-1)  # (M,)
+
+
+def _class_weight(name, weight, n_classes, dtype):
+    if weight is None:
+        return _np.ones(n_classes, dtype=dtype)
+    weight = _constant("weight", weight, dtype)
+    if weight.shape != (n_classes,):
+        raise ValueError(f"{name}: weight of shape {weight.shape} does not fit {n_classes} "
+                         f"classes; expected ({n_classes},)")
+    return weight
+
+
+def cross_entropy(logits, target, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0):
+    """Softmax cross entropy against integer class indices, fused (one op, stable).
+
+    Shapes: logits (N, C) or (N, C, *) (a class score per position), target (N,) or (N, *)
+    -> per position (reduction="none") or a scalar. With class weights w, "mean" divides by
+    sum(w[target]) over the positions not ignored, and label smoothing e mixes in e/C of the
+    uniform distribution (weighted by w), as PyTorch. No backward to `weight`.
+    """
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], "
+                         f"got {label_smoothing}")
+    rows, target_rows = _class_rows("cross_entropy", logits, target)
+    class_weight = _class_weight("cross_entropy", weight, rows.shape[1], rows.dtype)
+    safe, keep, target_weight = _ops.class_targets(target_rows, rows.shape[1], class_weight,
+                                                   ignore_index)
+    loss = _ops.cross_entropy(rows, safe, keep, class_weight, float(label_smoothing))
+    loss = _ops.reshape(loss, _np.shape(target))  # (N, *)
+    return _reduce(loss, reduction, "cross_entropy", target_weight.sum())
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities `input` at the target classes.
+
+    Shapes: input (N, C) or (N, C, *), target (N,) or (N, *) -> per position or a scalar;
+    "mean" divides by sum(weight[target]) over the positions not ignored, as PyTorch.
+    """
+    rows, target_rows = _class_rows("nll_loss", input, target)
+    class_weight = _class_weight("nll_loss", weight, rows.shape[1], rows.dtype)
+    safe, _, target_weight = _ops.class_targets(target_rows, rows.shape[1], class_weight,
+                                                ignore_index)
+    loss = _ops.reshape(_ops.nll_loss(rows, safe, target_weight), _np.shape(target))  # (N, *)
+    return _reduce(loss, reduction, "nll_loss", target_weight.sum())
+
+
+def _difference(name, input, target):
+    """input - target (both differentiable), warning like PyTorch when they broadcast."""
+    input, target = _as_tensor(input), _as_tensor(target)
+    if input.shape != target.shape:
+        _warnings.warn(f"{name}: target shape {target.shape} differs from input shape "
+                       f"{input.shape}; they are broadcast, which is rarely what you want",
+                       stacklevel=3)
+    return input - target
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(input - target)^2, reduced.  Shapes: input, target (any, the same) -> reduced."""
+    diff = _difference("mse_loss", input, target)
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def l1_loss(input, target, reduction="mean"):
+    """|input - target|, reduced (gradient 0 where they are equal, as PyTorch)."""
+    return _reduce(_difference("l1_loss", input, target).abs(), reduction, "l1_loss")
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """Huber-like: 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target).
+
+    beta = 0 gives l1_loss.  Shapes: input, target (any, the same) -> reduced.
+    """
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    diff = _difference("smooth_l1_loss", input, target)
+    size = diff.abs()
+    if beta == 0:
+        return _reduce(size, reduction, "smooth_l1_loss")
+    loss = _ops.where(size.data < beta, diff * diff * (0.5 / beta), size - 0.5 * beta)
+    return _reduce(loss, reduction, "smooth_l1_loss")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
+                                     pos_weight=None):
+    """Binary cross entropy of sigmoid(input) against target, computed stably from logits.
+
+    Shapes: input, target (any, the same); weight broadcasts to input; pos_weight (a weight
+    for the positive term) broadcasts along the last axis (one per class) -> reduced.
+    Differentiates input and target; weight and pos_weight are constants.
+    """
+    input, target = _as_tensor(input), _as_tensor(target)
+    if input.shape != target.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: target of shape {target.shape} "
+                         f"must have the input's shape {input.shape}")
+    dtype = input.dtype
+    weights = {}
+    for name, value in (("weight", weight), ("pos_weight", pos_weight)):
+        weights[name] = _np.asarray(1.0, dtype) if value is None else _constant(name, value, dtype)
+        try:
+            _np.broadcast_shapes(weights[name].shape, input.shape)
+        except ValueError:
+            raise ValueError(f"binary_cross_entropy_with_logits: {name} of shape "
+                             f"{weights[name].shape} does not broadcast to the input's shape "
+                             f"{input.shape}") from None
+    loss = _ops.binary_cross_entropy_with_logits(input, target, **weights)
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+
 # --- convolution (convolution issue) ---------------------------------------------------
 # Argument checking and unbatched inputs are handled in ops/conv.py, which conv_matrix
 # shares; the functions are re-exported here under PyTorch's names.
@@ -62,3 +228,173 @@ from .ops.conv import conv2d, conv_transpose2d  # noqa: E402,F401
 
 
 # --- normalization (normalization/nn issue) ------------------------------------------
+# The four normalisations are one op, `normalize(x, axes)`: they differ only in the axes the
+# statistics run over and in the shape of their affine parameters.
+#   batch_norm     (N, C, *)  axes N and *        one mean per channel             weight (C,)
+#   layer_norm     (*, D...)  the last axes D...  one mean per sample              weight (D...)
+#   instance_norm  (N, C, *)  axes *              one mean per sample and channel  weight (C,)
+#   group_norm     (N, C, *)  C/G channels and *  one mean per sample and group    weight (C,)
+
+def _channel_shape(x):
+    """The shape that broadcasts a per-channel (C,) vector against x (N, C, *)."""
+    return (x.shape[1],) + (1,) * (x.ndim - 2)
+
+
+def _check_vector(name, arg, value, expected):
+    if value is not None and tuple(value.shape) != tuple(expected):
+        raise ValueError(f"{name}: {arg} of shape {tuple(value.shape)} does not fit; "
+                         f"expected {tuple(expected)}")
+
+
+def _affine(x_hat, weight, bias, shape):
+    """weight * x_hat + bias, with the parameters reshaped to `shape` to broadcast."""
+    out = x_hat
+    if weight is not None:
+        out = out * _ops.reshape(weight, shape)
+    if bias is not None:
+        out = out + _ops.reshape(bias, shape)
+    return out
+
+
+def _running(name, running_mean, running_var, n_channels):
+    """The running buffers as ndarrays (updated in place), checked; None if not given."""
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{name}: give both running_mean and running_var, or neither")
+    if running_mean is None:
+        return None, None
+    buffers = [b.data if isinstance(b, _Tensor) else b for b in (running_mean, running_var)]
+    for arg, b in zip(("running_mean", "running_var"), buffers):
+        if not isinstance(b, _np.ndarray):
+            raise TypeError(f"{name}: {arg} must be an ndarray (it is updated in place), "
+                            f"got {type(b).__name__}")
+        _check_vector(name, arg, b, (n_channels,))
+    return buffers
+
+
+def _update_running(buffer, batch_value, momentum):
+    """buffer <- (1 - momentum) buffer + momentum batch_value, in place."""
+    buffer[...] = (1 - momentum) * buffer + momentum * batch_value
+
+
+def _normalize_with(x, mean, var, eps):
+    """(x - mean) / sqrt(var + eps) with given per-channel statistics (constants): an affine
+    map of x, as in evaluation mode."""
+    shape = _channel_shape(x)
+    rstd = 1.0 / _np.sqrt(var.astype(_np.float64) + eps)
+    return (x - mean.reshape(shape).astype(x.dtype)) * rstd.reshape(shape).astype(x.dtype)
+
+
+def _check_norm_input(name, x, min_ndim=2):
+    if x.ndim < min_ndim:
+        raise ValueError(f"{name}: input of shape {x.shape} needs at least {min_ndim} "
+                         f"dimensions (N, C, ...)")
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalise each channel over the batch and spatial axes, then weight * x_hat + bias.
+
+    Training: batch statistics (biased variance); if running buffers are given they are
+    updated in place, r <- (1 - momentum) r + momentum * batch value, with the *unbiased*
+    variance n/(n-1) (n = values per channel), as PyTorch. nn.BatchNorm passes
+    momentum = 1/num_batches_tracked for its cumulative average (momentum=None).
+    Evaluation: the running statistics, so the layer is a fixed affine map of x.
+    Shapes: x (N, C, *), running stats, weight, bias (C,) -> like x.
+    """
+    x = _as_tensor(x)
+    _check_norm_input("batch_norm", x)
+    n_channels = x.shape[1]
+    running_mean, running_var = _running("batch_norm", running_mean, running_var, n_channels)
+    _check_vector("batch_norm", "weight", weight, (n_channels,))
+    _check_vector("batch_norm", "bias", bias, (n_channels,))
+    if not training:
+        if running_mean is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed in "
+                             "evaluation mode (training=False)")
+        x_hat = _normalize_with(x, running_mean, running_var, eps)
+        return _affine(x_hat, weight, bias, _channel_shape(x))
+    count = x.size // n_channels
+    if count <= 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                         f"got input of shape {x.shape}")
+    x_hat, mean, var = _ops.normalize(x, (0, *range(2, x.ndim)), eps)
+    if running_mean is not None:
+        if momentum is None:
+            raise TypeError("batch_norm: momentum must be a number; for a cumulative average "
+                            "pass 1/num_batches_tracked (nn.BatchNorm does this)")
+        _update_running(running_mean, mean, momentum)
+        _update_running(running_var, var * (count / (count - 1)), momentum)
+    return _affine(x_hat, weight, bias, _channel_shape(x))
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise each sample over its last len(normalized_shape) axes; elementwise affine.
+
+    The same in training and evaluation.
+    Shapes: x (*, *normalized_shape), weight, bias normalized_shape -> like x.
+    """
+    x = _as_tensor(x)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not shape or len(shape) > x.ndim or x.shape[x.ndim - len(shape):] != shape:
+        raise ValueError(f"layer_norm: input of shape {x.shape} does not end with "
+                         f"normalized_shape {shape}")
+    _check_vector("layer_norm", "weight", weight, shape)
+    _check_vector("layer_norm", "bias", bias, shape)
+    x_hat, _, _ = _ops.normalize(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
+    return _affine(x_hat, weight, bias, shape)
+
+
+def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalise each channel of each sample over its spatial axes; per-channel affine.
+
+    With use_input_stats and running buffers, the buffers move towards the batch average of
+    the per-instance means and unbiased variances, as PyTorch; use_input_stats=False
+    normalises with the running statistics instead.
+    Shapes: x (N, C, *), running stats, weight, bias (C,) -> like x.
+    """
+    x = _as_tensor(x)
+    _check_norm_input("instance_norm", x, 3)
+    n, n_channels = x.shape[:2]
+    running_mean, running_var = _running("instance_norm", running_mean, running_var,
+                                         n_channels)
+    _check_vector("instance_norm", "weight", weight, (n_channels,))
+    _check_vector("instance_norm", "bias", bias, (n_channels,))
+    if not use_input_stats:
+        if running_mean is None:
+            raise ValueError("instance_norm: running_mean and running_var are needed when "
+                             "use_input_stats=False")
+        return _affine(_normalize_with(x, running_mean, running_var, eps), weight, bias,
+                       _channel_shape(x))
+    count = x.size // (n * n_channels)
+    if count <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, "
+                         f"got input of shape {x.shape}")
+    x_hat, mean, var = _ops.normalize(x, tuple(range(2, x.ndim)), eps)
+    if running_mean is not None:
+        _update_running(running_mean, mean.reshape(n, n_channels).mean(axis=0), momentum)
+        unbiased = var.reshape(n, n_channels) * (count / (count - 1))  # (N, C)
+        _update_running(running_var, unbiased.mean(axis=0), momentum)
+    return _affine(x_hat, weight, bias, _channel_shape(x))
+
+
+def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each group of C/num_groups channels of each sample; per-channel affine.
+
+    The same in training and evaluation.
+    Shapes: x (N, C, *), weight, bias (C,) -> like x.
+    """
+    x = _as_tensor(x)
+    _check_norm_input("group_norm", x)
+    n, n_channels = x.shape[:2]
+    if num_groups < 1 or n_channels % num_groups:
+        raise ValueError(f"group_norm: num_groups={num_groups} must divide the "
+                         f"{n_channels} channels of input of shape {x.shape}")
+    _check_vector("group_norm", "weight", weight, (n_channels,))
+    _check_vector("group_norm", "bias", bias, (n_channels,))
+    if x.size // num_groups == 1:  # N * C/G * H * W == 1: PyTorch refuses it, so do we
+        raise ValueError(f"group_norm: expected more than 1 value per group over the batch, "
+                         f"got input of shape {x.shape} with num_groups={num_groups}")
+    grouped = _ops.reshape(x, (n, num_groups, -1))  # (N, G, C/G * H * W)
+    x_hat, _, _ = _ops.normalize(grouped, (2,), eps)
+    return _affine(_ops.reshape(x_hat, x.shape), weight, bias, _channel_shape(x))

@@ -324,3 +324,52 @@ def depthwise_conv2d_weight_grad(x, grad, dweight, stride, padding, dilation):
                             if 0 <= w < W:
                                 total += grad[n, o, oh, ow] * x[n, c, h, w]
                 dweight[o, 0, i, j] = total
+
+
+# --- normalisation (see reference.norm_moments / norm_backward) ---------------------------
+# One parallel pass per slice k. `reassoc` lets LLVM vectorise the float64 sums (otherwise
+# each addition waits for the previous one); the order of additions may differ from NumPy's
+# pairwise sums, well within float tolerance.
+
+@numba.njit(cache=True, parallel=True, fastmath={"reassoc"})
+def norm_moments(x):
+    n_before, n_slices, n_after = x.shape
+    count = n_before * n_after
+    mean = np.empty(n_slices)
+    var = np.empty(n_slices)
+    for k in numba.prange(n_slices):
+        total = 0.0
+        for a in range(n_before):
+            for b in range(n_after):
+                total += x[a, k, b]
+        m = total / count
+        squares = 0.0
+        for a in range(n_before):
+            for b in range(n_after):
+                d = x[a, k, b] - m
+                squares += d * d
+        mean[k] = m
+        var[k] = squares / count
+    return mean, var
+
+
+@numba.njit(cache=True, parallel=True, fastmath={"reassoc"})
+def norm_backward(grad, x_hat, rstd):
+    n_before, n_slices, n_after = grad.shape
+    count = n_before * n_after
+    dx = np.empty_like(grad)
+    for k in numba.prange(n_slices):
+        sum_g = 0.0
+        sum_gx = 0.0
+        for a in range(n_before):
+            for b in range(n_after):
+                g = grad[a, k, b]
+                sum_g += g
+                sum_gx += g * x_hat[a, k, b]
+        mean_g = sum_g / count
+        mean_gx = sum_gx / count
+        r = rstd[k]
+        for a in range(n_before):
+            for b in range(n_after):
+                dx[a, k, b] = (grad[a, k, b] - mean_g - x_hat[a, k, b] * mean_gx) * r
+    return dx

@@ -289,3 +289,29 @@ def depthwise_conv2d_weight_grad(x, grad, dweight, stride, padding, dilation):
         for j in range(kernel[1]):
             window = _window(padded, i, j, out_size, stride, dilation)
             dweight[:, 0, i, j] = np.einsum("nohw,nohw->o", grad, window)
+
+
+# --- normalisation (ops/norm.py): x is viewed as (A, K, B), statistics over axes 0 and 2 ---
+
+def norm_moments(x):
+    """Mean and biased variance of each of the K slices of x, in float64.
+
+    Two passes (the mean, then the mean square of x - mean): the one-pass E[x^2] - E[x]^2
+    cancels catastrophically when the mean is large against the spread.
+    Shapes: x (A, K, B) -> mean (K,), var (K,).
+    """
+    mean = x.mean(axis=(0, 2), dtype=np.float64)
+    centered = x - mean[:, None]  # (A, K, B), float64
+    return mean, np.mean(centered * centered, axis=(0, 2))
+
+
+def norm_backward(grad, x_hat, rstd):
+    """The gradient of x_hat = (x - mean) * rstd through the statistics, per slice k:
+    dx = (g - mean(g) - x_hat * mean(g * x_hat)) * rstd, means over axes 0 and 2.
+
+    Shapes: grad, x_hat (A, K, B), rstd (K,) -> dx (A, K, B) in grad's dtype.
+    """
+    mean_g = grad.mean(axis=(0, 2), keepdims=True, dtype=np.float64)
+    mean_gx = np.mean(grad * x_hat, axis=(0, 2), keepdims=True, dtype=np.float64)
+    dx = (grad - mean_g.astype(grad.dtype)) - x_hat * mean_gx.astype(grad.dtype)
+    return dx * rstd.astype(grad.dtype)[:, None]

@@ -6,4 +6,6 @@ from .linalg import matmul
 from .movement import (concatenate, flatten, getitem, pad, reshape, squeeze, stack, transpose,
                        unsqueeze)
 from .reduce import argmax, argmin, max, mean, min, sum, var
-from .loss import log_softmax, softmax
+from .loss import (binary_cross_entropy_with_logits, class_targets, cross_entropy, log_softmax,
+                   nll_loss, softmax)
+from .norm import normalize

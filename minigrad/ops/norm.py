@@ -46,7 +46,8 @@ class Normalize(Function):
 
     def backward(self, grad):
         x_hat, rstd = self.saved_tensors
-        return kernels.norm_backward(grad.reshape(x_hat.shape), x_hat, rstd).reshape(grad.shape)
+        grad3 = np.ascontiguousarray(grad).reshape(x_hat.shape)  # (A, K, B)
+        return kernels.norm_backward(grad3, x_hat, rstd).reshape(grad.shape)
 
 
 def normalize(x, axes, eps=1e-5):

@@ -1,0 +1,256 @@
+"""Normalisations: values from the textbook formula, gradients by gradcheck, running buffers
+by hand, the equivalences between the four layers, and the two kernel paths agreeing."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import minigrad as mg
+import minigrad.functional as F
+from minigrad.kernels import jit, reference
+from minigrad.testing import arrays, assert_allclose, assert_gradcheck
+
+EPS = 1e-5
+# the `jit` fixture only flips a global switch, so sharing it across examples is what we want
+with_jit_fixture = settings(suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def standardize(x, axes, eps=EPS):
+    """The textbook formula, written independently of minigrad: (x - mean) / sqrt(var + eps)."""
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps)
+
+
+@st.composite
+def nchw(draw, min_dims=3, max_dims=4, min_batch=1, max_side=4):
+    """(N, C, *spatial) with the given number of dimensions."""
+    ndim = draw(st.integers(min_dims, max_dims))
+    return (draw(st.integers(min_batch, 3)), draw(st.integers(1, 4)),
+            *(draw(st.integers(1, max_side)) for _ in range(ndim - 2)))
+
+
+def leaves(*arrays_):
+    return [mg.Tensor(a, requires_grad=True) for a in arrays_]
+
+
+# --- batch norm ------------------------------------------------------------------------------
+
+@given(shape=nchw(min_dims=2), data=st.data())
+@with_jit_fixture
+def test_batch_norm_training_values_and_gradients(jit, shape, data):
+    if np.prod(shape) // shape[1] < 2:
+        shape = (shape[0] + 1,) + shape[1:]
+    x = data.draw(arrays(shape))
+    w, b = data.draw(arrays((shape[1],))), data.draw(arrays((shape[1],)))
+    axes = (0, *range(2, len(shape)))
+    channel = (-1,) + (1,) * (len(shape) - 2)
+    out = F.batch_norm(mg.Tensor(x), None, None, mg.Tensor(w), mg.Tensor(b), training=True)
+    assert_allclose(out, standardize(x, axes) * w.reshape(channel) + b.reshape(channel),
+                    rtol=1e-10, atol=1e-12)
+    assert_gradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+                     *leaves(x, w, b))
+
+
+@given(shape=nchw(min_dims=2), momentum=st.sampled_from([0.1, 0.5, 1.0]), data=st.data())
+def test_batch_norm_running_buffers_use_the_unbiased_variance(shape, momentum, data):
+    if np.prod(shape) // shape[1] < 2:
+        shape = (shape[0] + 1,) + shape[1:]
+    x = data.draw(arrays(shape))
+    axes = (0, *range(2, len(shape)))
+    running_mean, running_var = np.full(shape[1], 0.5), np.full(shape[1], 2.0)
+    F.batch_norm(mg.Tensor(x), running_mean, running_var, training=True, momentum=momentum)
+    assert_allclose(running_mean, (1 - momentum) * 0.5 + momentum * x.mean(axis=axes))
+    assert_allclose(running_var, (1 - momentum) * 2.0 + momentum * x.var(axis=axes, ddof=1))
+
+
+def test_batch_norm_running_update_by_hand():
+    # one channel holding 1, 2, 3, 6: mean 3, unbiased variance (4 + 1 + 0 + 9) / 3 = 14/3;
+    # momentum 0.1 from (0, 1): mean 0.3, variance 0.9 + 0.1 * 14/3 = 1.3666...
+    running_mean, running_var = np.zeros(1), np.ones(1)
+    F.batch_norm(mg.Tensor(np.array([[1.0], [2.0], [3.0], [6.0]])), running_mean, running_var,
+                 training=True)
+    assert_allclose(running_mean, [0.3])
+    assert_allclose(running_var, [0.9 + 1.4 / 3])
+
+
+@given(shape=nchw(min_dims=2), data=st.data())
+def test_batch_norm_evaluation_is_the_affine_map_of_the_running_stats(shape, data):
+    x = data.draw(arrays(shape))
+    w, b, running_mean = (data.draw(arrays((shape[1],))) for _ in range(3))
+    running_var = data.draw(arrays((shape[1],), low=0.5, high=2.0))
+    channel = (-1,) + (1,) * (len(shape) - 2)
+    scale = w / np.sqrt(running_var + EPS)
+    shift = b - running_mean * scale
+    out = F.batch_norm(mg.Tensor(x), running_mean, running_var, mg.Tensor(w), mg.Tensor(b))
+    assert_allclose(out, x * scale.reshape(channel) + shift.reshape(channel), rtol=1e-10,
+                    atol=1e-12)
+    assert_gradcheck(lambda x, w, b: F.batch_norm(x, running_mean, running_var, w, b),
+                     *leaves(x, w, b))
+
+
+@given(shape=nchw(min_dims=4, max_dims=4), data=st.data())
+def test_batch_norm_2d_equals_batch_norm_1d_on_the_pixels_as_rows(shape, data):
+    if np.prod(shape) // shape[1] < 2:
+        shape = (2,) + shape[1:]
+    n, c, h, w = shape
+    x = data.draw(arrays(shape))
+    weight, bias = data.draw(arrays((c,))), data.draw(arrays((c,)))
+    rows = x.transpose(0, 2, 3, 1).reshape(n * h * w, c)  # (N*H*W, C)
+    stats_2d = [np.zeros(c), np.ones(c)]
+    stats_1d = [np.zeros(c), np.ones(c)]
+    out_2d = F.batch_norm(mg.Tensor(x), *stats_2d, weight, bias, training=True)
+    out_1d = F.batch_norm(mg.Tensor(rows), *stats_1d, weight, bias, training=True)
+    assert_allclose(out_2d.data.transpose(0, 2, 3, 1).reshape(n * h * w, c), out_1d,
+                    rtol=1e-10, atol=1e-12)
+    for a, b in zip(stats_2d, stats_1d):
+        assert_allclose(a, b, rtol=1e-12)
+
+
+def test_batch_norm_rejects_one_value_per_channel_in_training():
+    with pytest.raises(ValueError, match=r"more than 1 value per channel.*\(1, 3\)"):
+        F.batch_norm(mg.Tensor(np.ones((1, 3))), None, None, training=True)
+    F.batch_norm(mg.Tensor(np.ones((1, 3))), np.zeros(3), np.ones(3))  # fine in evaluation
+
+
+def test_batch_norm_argument_errors():
+    x = mg.Tensor(np.ones((2, 3, 4)))
+    with pytest.raises(ValueError, match=r"running_mean.*evaluation"):
+        F.batch_norm(x, None, None)
+    with pytest.raises(ValueError, match=r"weight of shape \(4,\).*\(3,\)"):
+        F.batch_norm(x, None, None, weight=np.ones(4), training=True)
+    with pytest.raises(ValueError, match=r"running_var of shape \(2,\)"):
+        F.batch_norm(x, np.zeros(3), np.ones(2), training=True)
+    with pytest.raises(TypeError, match="momentum"):
+        F.batch_norm(x, np.zeros(3), np.ones(3), training=True, momentum=None)
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        F.batch_norm(mg.Tensor(np.ones(3)), None, None, training=True)
+
+
+# --- layer, instance and group norm --------------------------------------------------------
+
+@given(shape=nchw(min_dims=2), n_normalized=st.integers(1, 3), data=st.data())
+@with_jit_fixture
+def test_layer_norm_values_and_gradients(jit, shape, n_normalized, data):
+    n_normalized = min(n_normalized, len(shape))
+    normalized = shape[len(shape) - n_normalized:]
+    assume(np.prod(normalized) >= 2)
+    x, w, b = data.draw(arrays(shape)), data.draw(arrays(normalized)), data.draw(arrays(normalized))
+    axes = tuple(range(len(shape) - n_normalized, len(shape)))
+    assert_allclose(F.layer_norm(mg.Tensor(x), normalized, w, b), standardize(x, axes) * w + b,
+                    rtol=1e-10, atol=1e-12)
+    assert_gradcheck(lambda x, w, b: F.layer_norm(x, normalized, w, b), *leaves(x, w, b))
+
+
+@given(shape=nchw(), data=st.data())
+@with_jit_fixture
+def test_instance_norm_values_and_gradients(jit, shape, data):
+    if np.prod(shape[2:]) < 2:
+        shape = shape[:2] + (2,) + shape[3:]
+    x = data.draw(arrays(shape))
+    w, b = data.draw(arrays((shape[1],))), data.draw(arrays((shape[1],)))
+    channel = (-1,) + (1,) * (len(shape) - 2)
+    expected = standardize(x, tuple(range(2, len(shape)))) * w.reshape(channel) + b.reshape(channel)
+    assert_allclose(F.instance_norm(mg.Tensor(x), weight=w, bias=b), expected, rtol=1e-10,
+                    atol=1e-12)
+    assert_gradcheck(lambda x, w, b: F.instance_norm(x, weight=w, bias=b), *leaves(x, w, b))
+
+
+def test_instance_norm_running_buffers_average_the_instances():
+    # two instances of one channel: (1, 3) with mean 2 and unbiased variance 2, and (0, 4)
+    # with mean 2 and unbiased variance 8. Averages 2 and 5; momentum 0.5 from (0, 1): 1, 3.
+    x = mg.Tensor(np.array([[[1.0, 3.0]], [[0.0, 4.0]]]))
+    running_mean, running_var = np.zeros(1), np.ones(1)
+    F.instance_norm(x, running_mean, running_var, momentum=0.5)
+    assert_allclose(running_mean, [1.0])
+    assert_allclose(running_var, [3.0])
+    # use_input_stats=False normalises with them: (x - 1) / sqrt(3 + eps)
+    out = F.instance_norm(x, running_mean, running_var, use_input_stats=False)
+    assert_allclose(out, (x.data - 1.0) / np.sqrt(3.0 + EPS))
+
+
+@given(shape=nchw(min_dims=2), groups=st.integers(1, 4), data=st.data())
+@with_jit_fixture
+def test_group_norm_values_and_gradients(jit, shape, groups, data):
+    n, c = shape[:2]
+    shape = (n, c * groups) + shape[2:]
+    assume(c * np.prod(shape[2:]) >= 2)
+    x = data.draw(arrays(shape))
+    w, b = data.draw(arrays((shape[1],))), data.draw(arrays((shape[1],)))
+    grouped = standardize(x.reshape(n, groups, -1), (2,)).reshape(shape)  # (N, G, C/G * H * W)
+    channel = (-1,) + (1,) * (len(shape) - 2)
+    assert_allclose(F.group_norm(mg.Tensor(x), groups, w, b),
+                    grouped * w.reshape(channel) + b.reshape(channel), rtol=1e-10, atol=1e-12)
+    assert_gradcheck(lambda x, w, b: F.group_norm(x, groups, w, b), *leaves(x, w, b))
+
+
+@given(shape=nchw(), data=st.data())
+def test_group_norm_with_one_group_is_layer_norm_over_c_h_w(shape, data):
+    assume(np.prod(shape[1:]) >= 2)
+    x = mg.Tensor(data.draw(arrays(shape)))
+    assert_allclose(F.group_norm(x, 1), F.layer_norm(x, shape[1:]), rtol=1e-12, atol=1e-13)
+
+
+@given(shape=nchw(), data=st.data())
+def test_group_norm_with_one_group_per_channel_is_instance_norm(shape, data):
+    assume(np.prod(shape[2:]) >= 2)
+    x = mg.Tensor(data.draw(arrays(shape)))
+    w, b = data.draw(arrays((shape[1],))), data.draw(arrays((shape[1],)))
+    assert_allclose(F.group_norm(x, shape[1], w, b), F.instance_norm(x, weight=w, bias=b),
+                    rtol=1e-12, atol=1e-13)
+
+
+def test_norm_argument_errors():
+    x = mg.Tensor(np.ones((2, 6, 3)))
+    with pytest.raises(ValueError, match=r"num_groups=4 must divide the 6 channels"):
+        F.group_norm(x, 4)
+    with pytest.raises(ValueError, match=r"does not end with normalized_shape \(6,\)"):
+        F.layer_norm(x, 6)
+    with pytest.raises(ValueError, match=r"weight of shape \(3,\).*expected \(6, 3\)"):
+        F.layer_norm(x, (6, 3), weight=np.ones(3))
+    with pytest.raises(ValueError, match=r"more than 1 spatial element.*\(2, 6, 1\)"):
+        F.instance_norm(mg.Tensor(np.ones((2, 6, 1))))
+    with pytest.raises(ValueError, match="use_input_stats=False"):
+        F.instance_norm(x, use_input_stats=False)
+
+
+def test_normalize_keeps_float32():
+    x = mg.Tensor(np.arange(12, dtype=np.float32).reshape(2, 3, 2), requires_grad=True)
+    out = F.group_norm(x, 3)
+    out.backward(np.ones(out.shape, dtype=np.float32))
+    assert out.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+def test_normalize_is_stable_when_the_mean_is_large_against_the_spread():
+    # values 1e8 + (-1, 0, 1): the one-pass E[x^2] - E[x]^2 would lose every digit of the
+    # variance 2/3 in float64; two passes keep it, so the output is (-1, 0, 1) / sqrt(2/3).
+    x = mg.Tensor(1e8 + np.array([[-1.0, 0.0, 1.0]]))
+    assert_allclose(F.layer_norm(x, 3, eps=0.0), np.array([[-1.0, 0.0, 1.0]]) / np.sqrt(2 / 3),
+                    rtol=1e-7)
+
+
+# --- the two kernel paths --------------------------------------------------------------------
+
+@given(view=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 6)),
+       dtype=st.sampled_from([np.float32, np.float64]), data=st.data())
+def test_jit_and_reference_norm_kernels_agree(view, dtype, data):
+    x = data.draw(arrays(view, dtype=dtype)) * 3 + 5
+    grad = data.draw(arrays(view, dtype=dtype))
+    mean, var = reference.norm_moments(x)
+    for ref, got in zip((mean, var), jit.norm_moments(x)):
+        assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+    rstd = 1 / np.sqrt(var + EPS)
+    x_hat = ((x - mean[:, None]) * rstd[:, None]).astype(dtype)
+    expected = reference.norm_backward(grad, x_hat, rstd)
+    got = jit.norm_backward(grad, x_hat, rstd)
+    assert got.dtype == expected.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-10
+    assert_allclose(got, expected, rtol=tol, atol=tol * np.abs(expected).max(initial=1.0))
+
+
+def test_group_norm_rejects_a_single_value_like_pytorch():
+    with pytest.raises(ValueError, match=r"more than 1 value per group.*\(1, 2, 1\)"):
+        F.group_norm(mg.Tensor(np.ones((1, 2, 1))), 2)
+    # two samples of one value per group are accepted (and normalise to 0), as in PyTorch
+    assert_allclose(F.group_norm(mg.Tensor(np.ones((2, 2, 1))), 2), np.zeros((2, 2, 1)))
