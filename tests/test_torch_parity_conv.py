@@ -115,3 +115,19 @@ def test_conv_transpose2d_matches_torch_over_geometries(jit, data):
     compare(lambda x, w, b: F.conv_transpose2d(x, w, b, **kwargs),
             lambda x, w, b: TF.conv_transpose2d(x, w, b, **kwargs), inputs,
             rng.standard_normal, np.float64)
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.Conv2d(4, 6, (3, 2), stride=2, padding=1, dilation=(1, 2), groups=2),
+    lambda nn: nn.ConvTranspose2d(4, 6, 4, stride=2, padding=1, output_padding=1, groups=2),
+])
+def test_modules_exchange_weights_with_torch(jit, make):
+    import minigrad.nn as nn
+    theirs, ours = make(torch.nn), make(nn)
+    state = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+    assert {k: v.shape for k, v in ours.state_dict().items()} == \
+        {k: v.shape for k, v in state.items()}
+    ours.load_state_dict(state)
+    x = np.random.default_rng(0).standard_normal((2, 4, 6, 6)).astype(np.float32)
+    np.testing.assert_allclose(ours(Tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(),
+                               **TOLERANCE[np.float32])

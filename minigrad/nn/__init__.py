@@ -1,5 +1,6 @@
 """Modules: `import minigrad.nn as nn`. Layers live in one file per family."""
 from . import functional, init, utils
 from .activation import GELU, Dropout, LeakyReLU, ReLU, Sigmoid, Tanh
+from .conv import Conv2d, ConvTranspose2d
 from .linear import Flatten, Identity, Linear
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
