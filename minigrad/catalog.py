@@ -11,6 +11,7 @@ import numpy as np
 from .gradcheck import analytical_vjp, gradcheck, numerical_jacobian
 from .ops import (concatenate, log_softmax, maximum, minimum, pad, softmax, stack,
                   where)
+from . import functional as _F
 from . import ops as _ops
 from .vision import roi as _roi
 from .tensor import Tensor
@@ -149,3 +150,24 @@ case("roi_align (adaptive sampling, legacy)", (2, 2, 5, 6))(
     lambda x: _roi.roi_align(x, _ROIS, (2, 3)))
 case("roi_align (aligned, sampling_ratio=2, spatial_scale=0.5)", (2, 2, 5, 6))(
     lambda x: _roi.roi_align(x, _ROIS * [1, 2, 2, 2, 2], (3, 2), 0.5, 2, True))
+
+
+# --- normalizations and losses (normalization issue) -----------------------------------------
+_RUNNING_MEAN, _RUNNING_VAR = np.array([0.3, -0.2, 0.1]), np.array([0.5, 1.5, 2.0])
+_TARGETS = np.array([[2, 0], [-100, 3], [1, 1]])  # (N, H) classes of 4; one ignored
+case("batch_norm (training)", (4, 3, 2), (3,), (3,))(
+    lambda x, w, b: _F.batch_norm(x, None, None, w, b, training=True))
+case("batch_norm (evaluation)", (2, 3, 2), (3,), (3,))(
+    lambda x, w, b: _F.batch_norm(x, _RUNNING_MEAN, _RUNNING_VAR, w, b))
+case("layer_norm", (2, 2, 3), (2, 3), (2, 3))(lambda x, w, b: _F.layer_norm(x, (2, 3), w, b))
+case("instance_norm", (2, 3, 4), (3,), (3,))(lambda x, w, b: _F.instance_norm(x, None, None, w, b))
+case("group_norm", (2, 4, 3), (4,), (4,))(lambda x, w, b: _F.group_norm(x, 2, w, b))
+case("cross_entropy (per pixel, weights, smoothing)", (3, 4, 2))(
+    lambda x: _F.cross_entropy(x, _TARGETS, weight=np.array([1.0, 2.0, 0.5, 1.5]),
+                               label_smoothing=0.1))
+case("nll_loss", (3, 4, 2))(lambda x: _F.nll_loss(x, _TARGETS, reduction="sum"))
+case("mse_loss", (2, 3), (2, 3))(lambda a, b: _F.mse_loss(a, b))
+case("l1_loss", (2, 3), (2, 3), distinct=True)(lambda a, b: _F.l1_loss(a, b, reduction="sum"))
+case("smooth_l1_loss", (2, 3), (2, 3))(lambda a, b: _F.smooth_l1_loss(a, b, beta=0.5))
+case("binary_cross_entropy_with_logits", (2, 3), (2, 3), low=0.1, high=0.9)(
+    lambda x, y: _F.binary_cross_entropy_with_logits(x * 5, y, pos_weight=np.array([1., 2., 3.])))
