@@ -142,16 +142,6 @@ case("conv_transpose2d (stride 2, output_padding 1)", (1, 2, 3, 3), (2, 3, 3, 3)
     lambda x, w, b: conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1))
 
 
-# --- vision: ROI Pool and ROI Align (minigrad/vision/roi.py) --------------------------------
-_ROIS = np.array([[0, 0.6, 1.1, 4.3, 3.7], [1, -0.8, 0.5, 5.2, 4.9], [0, 2.0, 2.0, 2.0, 2.0]])
-case("roi_pool (2x2 bins)", (2, 2, 5, 6), distinct=True)(
-    lambda x: _roi.roi_pool(x, _ROIS, (2, 2)))
-case("roi_align (adaptive sampling, legacy)", (2, 2, 5, 6))(
-    lambda x: _roi.roi_align(x, _ROIS, (2, 3)))
-case("roi_align (aligned, sampling_ratio=2, spatial_scale=0.5)", (2, 2, 5, 6))(
-    lambda x: _roi.roi_align(x, _ROIS * [1, 2, 2, 2, 2], (3, 2), 0.5, 2, True))
-
-
 # --- normalizations and losses (normalization issue) -----------------------------------------
 _RUNNING_MEAN, _RUNNING_VAR = np.array([0.3, -0.2, 0.1]), np.array([0.5, 1.5, 2.0])
 _TARGETS = np.array([[2, 0], [-100, 3], [1, 1]])  # (N, H) classes of 4; one ignored
@@ -171,3 +161,32 @@ case("l1_loss", (2, 3), (2, 3), distinct=True)(lambda a, b: _F.l1_loss(a, b, red
 case("smooth_l1_loss", (2, 3), (2, 3))(lambda a, b: _F.smooth_l1_loss(a, b, beta=0.5))
 case("binary_cross_entropy_with_logits", (2, 3), (2, 3), low=0.1, high=0.9)(
     lambda x, y: _F.binary_cross_entropy_with_logits(x * 5, y, pos_weight=np.array([1., 2., 3.])))
+
+
+# --- pooling, unpooling and upsampling (convolution issue) -----------------------------------
+_UNPOOL_INDICES = np.array([[[[5, 2], [12, 15]], [[0, 7], [9, 14]]]])  # (1, 2, 2, 2) of 4x4
+case("max_pool2d (padding, dilation, ceil_mode)", (1, 2, 5, 6), distinct=True)(
+    lambda x: _F.max_pool2d(x, 3, stride=2, padding=1, dilation=(1, 2), ceil_mode=True))
+case("avg_pool2d (ceil_mode, count_include_pad=False)", (1, 2, 5, 6))(
+    lambda x: _F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False))
+case("adaptive_avg_pool2d (5x7 -> 3x4)", (1, 2, 5, 7))(
+    lambda x: _F.adaptive_avg_pool2d(x, (3, 4)))
+case("adaptive_max_pool2d (5x7 -> 3x4)", (1, 2, 5, 7), distinct=True)(
+    lambda x: _F.adaptive_max_pool2d(x, (3, 4)))
+case("max_unpool2d", (1, 2, 2, 2))(lambda x: _F.max_unpool2d(x, _UNPOOL_INDICES, 2))
+case("interpolate (nearest, 3x4 -> 5x7)", (1, 2, 3, 4))(
+    lambda x: _F.interpolate(x, size=(5, 7)))
+case("interpolate (bilinear x2)", (1, 2, 3, 4))(
+    lambda x: _F.interpolate(x, scale_factor=2, mode="bilinear"))
+case("interpolate (bicubic, align_corners, 4x5 -> 3x7)", (1, 2, 4, 5))(
+    lambda x: _F.interpolate(x, size=(3, 7), mode="bicubic", align_corners=True))
+
+
+# --- vision: ROI Pool and ROI Align (minigrad/vision/roi.py) --------------------------------
+_ROIS = np.array([[0, 0.6, 1.1, 4.3, 3.7], [1, -0.8, 0.5, 5.2, 4.9], [0, 2.0, 2.0, 2.0, 2.0]])
+case("roi_pool (2x2 bins)", (2, 2, 5, 6), distinct=True)(
+    lambda x: _roi.roi_pool(x, _ROIS, (2, 2)))
+case("roi_align (adaptive sampling, legacy)", (2, 2, 5, 6))(
+    lambda x: _roi.roi_align(x, _ROIS, (2, 3)))
+case("roi_align (aligned, sampling_ratio=2, spatial_scale=0.5)", (2, 2, 5, 6))(
+    lambda x: _roi.roi_align(x, _ROIS * [1, 2, 2, 2, 2], (3, 2), 0.5, 2, True))

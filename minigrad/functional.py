@@ -10,6 +10,8 @@ import numpy as _np
 from .ops.linalg import matmul as _matmul
 from .ops import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401  (re-exported)
 from . import ops as _ops
+from .ops import pool as _pool
+from .ops import resample as _resample
 from .tensor import Tensor as _Tensor
 from .tensor import rng as _rng
 
@@ -217,7 +219,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
-
 # --- convolution (convolution issue) ---------------------------------------------------
 # Argument checking and unbatched inputs are handled in ops/conv.py, which conv_matrix
 # shares; the functions are re-exported here under PyTorch's names.
@@ -225,6 +226,212 @@ from .ops.conv import conv2d, conv_transpose2d  # noqa: E402,F401
 
 
 # --- pooling, unpooling and upsampling (convolution issue) --------------------------
+# Arguments are checked and made into pairs here; ops/pool.py and ops/resample.py take pairs.
+
+def _pool_pair(fn, name, value, minimum):
+    """An int or a pair of ints, as a pair, each at least `minimum`."""
+    pair = (value, value) if isinstance(value, (int, _np.integer)) else value
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(isinstance(v, (int, _np.integer)) and not isinstance(v, bool)
+                                 for v in pair):
+        raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{fn}: {name} must be at least {minimum}, got {value!r}")
+    return tuple(int(v) for v in pair)
+
+
+def _as_planes(fn, x):
+    """(x as (N, C, H, W), whether it was one unbatched (C, H, W) sample, as PyTorch allows)."""
+    x = x if isinstance(x, _Tensor) else _Tensor(x)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{fn}: input must have shape (N, C, H, W) or (C, H, W), "
+                         f"got shape {x.shape}")
+    return (x.unsqueeze(0), True) if x.ndim == 3 else (x, False)
+
+
+def _pool_geometry(fn, x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Checked (kernel, stride, padding, dilation) pairs for a sliding-window pool."""
+    kernel = _pool_pair(fn, "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None else _pool_pair(fn, "stride", stride, 1)
+    padding = _pool_pair(fn, "padding", padding, 0)
+    dilation = _pool_pair(fn, "dilation", dilation, 1)
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"{fn}: padding {padding} must be at most half of kernel_size {kernel}")
+    size = x.shape[2:]
+    out = tuple(_pool.pooled_size(*args, ceil_mode)
+                for args in zip(size, kernel, stride, padding, dilation))
+    if min(out) < 1:
+        raise ValueError(f"{fn}: input of shape {x.shape} gives an output of size {out} "
+                         f"with kernel_size {kernel}, stride {stride}, padding {padding} "
+                         f"and dilation {dilation}; expected at least 1x1")
+    for args in zip(size, kernel, stride, padding, dilation, out):
+        if not (_pool.window_taps(*args) >= 0).any(axis=1).all():
+            # possible only with dilation: every tap of a window falls in the padding
+            raise ValueError(f"{fn}: with kernel_size {kernel}, padding {padding} and "
+                             f"dilation {dilation}, a window on the input of shape {x.shape} "
+                             f"holds padding only; expected every window to reach the input")
+    return kernel, stride, padding, dilation
+
+
+def _adaptive_size(fn, x, output_size):
+    """output_size as a pair; None keeps that input size."""
+    if output_size is None or isinstance(output_size, (int, _np.integer)):
+        output_size = (output_size, output_size)
+    if len(output_size) != 2:
+        raise ValueError(f"{fn}: output_size must be an int or a pair, got {output_size!r}")
+    size = tuple(n if out is None else out for n, out in zip(x.shape[2:], output_size))
+    return _pool_pair(fn, "output_size", size, 1)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over each (dilated) window, padding with -infinity.
+
+    Shapes: x (N, C, H, W) or (C, H, W) -> (N, C, Ho, Wo), Ho = floor_or_ceil((H + 2P -
+    D(K-1) - 1)/S) + 1; `return_indices` adds the int64 positions h*W + w of the maxima
+    (first maximum in row-by-row order on ties, as PyTorch).
+    Backward: the gradient goes to each window's maximum (summed where windows share it).
+    """
+    x, unbatched = _as_planes("max_pool2d", x)
+    geometry = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation,
+                              ceil_mode)
+    out, indices = _pool.max_pool2d(x, *geometry, ceil_mode)
+    if unbatched:
+        out, indices = out.squeeze(0), _Tensor(indices.data[0])
+    return (out, indices) if return_indices else out
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over each window, clipped to the zero-padded input; the divisor counts the
+    padding only with `count_include_pad` (never the part of a ceil_mode window past it).
+
+    Shapes: x (N, C, H, W) or (C, H, W) -> (N, C, Ho, Wo) as in max_pool2d with D = 1.
+    Backward: each output's gradient spread evenly over its window (divided the same way).
+    """
+    if divisor_override is not None:
+        raise NotImplementedError("avg_pool2d: divisor_override is not supported")
+    x, unbatched = _as_planes("avg_pool2d", x)
+    kernel, stride, padding, _ = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding,
+                                                1, ceil_mode)
+    out = _pool.avg_pool2d(x, kernel, stride, padding, ceil_mode, bool(count_include_pad))
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Mean over the windows [floor(i*H/Ho), ceil((i+1)*H/Ho)) (PyTorch's adaptive windows,
+    which overlap when H is not a multiple of Ho).
+
+    Shapes: x (N, C, H, W) or (C, H, W) -> (N, C, Ho, Wo); None in output_size keeps H or W.
+    Backward: each output's gradient spread evenly over its window.
+    """
+    x, unbatched = _as_planes("adaptive_avg_pool2d", x)
+    out = _pool.adaptive_avg_pool2d(x, _adaptive_size("adaptive_avg_pool2d", x, output_size))
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_max_pool2d(x, output_size, return_indices=False):
+    """Maximum over the adaptive windows of adaptive_avg_pool2d.
+
+    Shapes: x (N, C, H, W) or (C, H, W) -> (N, C, Ho, Wo), and int64 positions h*W + w.
+    Backward: the gradient goes to each window's maximum (summed where windows share it).
+    """
+    x, unbatched = _as_planes("adaptive_max_pool2d", x)
+    size = _adaptive_size("adaptive_max_pool2d", x, output_size)
+    out, indices = _pool.adaptive_max_pool2d(x, size)
+    if unbatched:
+        out, indices = out.squeeze(0), _Tensor(indices.data[0])
+    return (out, indices) if return_indices else out
+
+
+def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Put each value back at the position `indices` (from max_pool2d) names, zeros elsewhere.
+
+    Shapes: x, indices (N, C, h, w) or (C, h, w) -> (N, C, H, W), H = (h-1)S - 2P + K unless
+    `output_size` (H, W) says otherwise (needed when pooling dropped rows), within S of it.
+    Backward: the gradient gathered at `indices`.
+    """
+    fn = "max_unpool2d"
+    x, unbatched = _as_planes(fn, x)
+    indices = _np.asarray(indices.data if isinstance(indices, _Tensor) else indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: indices must be integers, got dtype {indices.dtype}")
+    indices = _np.ascontiguousarray(indices[None] if unbatched else indices, dtype=_np.int64)
+    if indices.shape != x.shape:
+        raise ValueError(f"{fn}: indices of shape {indices.shape} do not match the input of "
+                         f"shape {x.shape}; expected the same shape")
+    kernel = _pool_pair(fn, "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None else _pool_pair(fn, "stride", stride, 1)
+    padding = _pool_pair(fn, "padding", padding, 0)
+    default = tuple((n - 1) * s - 2 * p + k
+                    for n, k, s, p in zip(x.shape[2:], kernel, stride, padding))
+    if output_size is None:
+        size = default
+    else:
+        size = tuple(output_size)[-2:]
+        if len(tuple(output_size)) not in (2, 4) or any(
+                not d - s < n < d + s for n, d, s in zip(size, default, stride)):
+            raise ValueError(f"{fn}: output_size {tuple(output_size)} does not fit input of "
+                             f"shape {x.shape} with kernel_size {kernel}, stride {stride}, "
+                             f"padding {padding}; expected (H, W) within {stride} (exclusive) "
+                             f"of {default}")
+    if min(size) < 1:
+        raise ValueError(f"{fn}: input of shape {x.shape} gives an output of size {size}; "
+                         f"expected at least 1x1")
+    if indices.size and (indices.min() < 0 or indices.max() >= size[0] * size[1]):
+        raise ValueError(f"{fn}: indices range over [{indices.min()}, {indices.max()}] but "
+                         f"an output plane of size {size} has positions 0..{size[0] * size[1] - 1}")
+    out = _pool.max_unpool2d(x, indices, size)
+    return out.squeeze(0) if unbatched else out
+
+
+_INTERPOLATE_MODES = ("nearest", "bilinear", "bicubic")
+
+
+def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resample (N, C, H, W) to `size` or by `scale_factor` (exactly one of them).
+
+    Modes: nearest (output i reads floor(i*H/Ho), or floor(i/scale_factor), computed
+    exactly), bilinear and bicubic (Keys, A = -0.75, taps clamped to the border). With
+    align_corners=True the corner pixels' centres line up; else the pixel areas do. As in
+    PyTorch, nearest and bilinear copy an axis whose size does not change.
+    Shapes: x (N, C, H, W) -> (N, C, Ho, Wo), Ho = size or floor(H * scale_factor).
+    Backward: the transposed interpolation, each output's gradient sent back to the
+    inputs it read with the same weights.
+    """
+    fn = "interpolate"
+    if mode not in _INTERPOLATE_MODES:
+        if mode in ("linear", "trilinear", "area", "nearest-exact"):
+            raise NotImplementedError(f"{fn}: mode={mode!r} is not supported; "
+                                      f"supported modes are {_INTERPOLATE_MODES}")
+        raise ValueError(f"{fn}: unknown mode {mode!r}; expected one of {_INTERPOLATE_MODES}")
+    if recompute_scale_factor:
+        raise NotImplementedError(f"{fn}: recompute_scale_factor is not supported")
+    if antialias:
+        raise NotImplementedError(f"{fn}: antialias is not supported")
+    x = x if isinstance(x, _Tensor) else _Tensor(x)
+    if x.ndim != 4:
+        raise ValueError(f"{fn}: input must have shape (N, C, H, W), got shape {x.shape}")
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError(f"{fn}: align_corners can only be set with the interpolating modes "
+                         f"bilinear and bicubic, got mode='nearest'")
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{fn}: give exactly one of size and scale_factor, got size={size!r} "
+                         f"and scale_factor={scale_factor!r}")
+    if size is not None:
+        size = _pool_pair(fn, "size", size, 1)
+    else:
+        if isinstance(scale_factor, (int, float, _np.number)):
+            scale_factor = (scale_factor, scale_factor)
+        scale_factor = tuple(float(s) for s in scale_factor)
+        if len(scale_factor) != 2 or min(scale_factor) <= 0:
+            raise ValueError(f"{fn}: scale_factor must be a positive number or a pair of "
+                             f"them, got {scale_factor!r}")
+        size = tuple(_resample.scaled_size(n, s) for n, s in zip(x.shape[2:], scale_factor))
+        if min(size) < 1:
+            raise ValueError(f"{fn}: scale_factor {scale_factor} makes the input of shape "
+                             f"{x.shape} into size {size}; expected at least 1x1")
+    return _resample.interpolate(x, size, mode, bool(align_corners), scale_factor)
 
 
 # --- normalization (normalization/nn issue) ------------------------------------------

@@ -27,6 +27,171 @@ def erf(x):
     return _erf_flat(flat).reshape(np.shape(x))
 
 
+# --- normalisation (see reference.norm_moments / norm_backward) ---------------------------
+# One parallel pass per slice k. `reassoc` lets LLVM vectorise the float64 sums (otherwise
+# each addition waits for the previous one); the order of additions may differ from NumPy's
+# pairwise sums, well within float tolerance.
+
+@numba.njit(cache=True, parallel=True, fastmath={"reassoc"})
+def norm_moments(x):
+    n_before, n_slices, n_after = x.shape
+    count = n_before * n_after
+    mean = np.empty(n_slices)
+    var = np.empty(n_slices)
+    for k in numba.prange(n_slices):
+        total = 0.0
+        for a in range(n_before):
+            for b in range(n_after):
+                total += x[a, k, b]
+        m = total / count
+        squares = 0.0
+        for a in range(n_before):
+            for b in range(n_after):
+                d = x[a, k, b] - m
+                squares += d * d
+        mean[k] = m
+        var[k] = squares / count
+    return mean, var
+
+
+@numba.njit(cache=True, parallel=True, fastmath={"reassoc"})
+def norm_backward(grad, x_hat, rstd):
+    n_before, n_slices, n_after = grad.shape
+    count = n_before * n_after
+    dx = np.empty_like(grad)
+    for k in numba.prange(n_slices):
+        sum_g = 0.0
+        sum_gx = 0.0
+        for a in range(n_before):
+            for b in range(n_after):
+                g = grad[a, k, b]
+                sum_g += g
+                sum_gx += g * x_hat[a, k, b]
+        mean_g = sum_g / count
+        mean_gx = sum_gx / count
+        r = rstd[k]
+        for a in range(n_before):
+            for b in range(n_after):
+                dx[a, k, b] = (grad[a, k, b] - mean_g - x_hat[a, k, b] * mean_gx) * r
+    return dx
+
+
+# --- convolution: im2col / col2im and the direct depthwise kernels (see reference.py) ---
+# Each parallel loop runs over (n, c) planes that only one iteration writes, so no two
+# threads ever add into the same pixel.
+
+@numba.njit(cache=True, parallel=True)
+def im2col(x, cols, stride, padding, dilation):
+    """Copy every receptive field of `x` into `cols` (see reference.im2col)."""
+    N, C, H, W = x.shape
+    kH, kW, Ho, Wo = cols.shape[2:]
+    for plane in numba.prange(N * C):
+        n, c = plane // C, plane % C
+        for i in range(kH):
+            for j in range(kW):
+                for oh in range(Ho):
+                    h = oh * stride[0] - padding[0] + i * dilation[0]
+                    row = cols[n, c, i, j, oh]
+                    if h < 0 or h >= H:
+                        row[:] = 0
+                        continue
+                    for ow in range(Wo):
+                        w = ow * stride[1] - padding[1] + j * dilation[1]
+                        row[ow] = x[n, c, h, w] if 0 <= w < W else 0
+
+
+@numba.njit(cache=True, parallel=True)
+def col2im(cols, x, stride, padding, dilation):
+    """The adjoint of im2col, overwriting x (see reference.col2im)."""
+    N, C, H, W = x.shape
+    kH, kW, Ho, Wo = cols.shape[2:]
+    for plane in numba.prange(N * C):
+        n, c = plane // C, plane % C
+        x[n, c] = 0
+        for i in range(kH):
+            for j in range(kW):
+                for oh in range(Ho):
+                    h = oh * stride[0] - padding[0] + i * dilation[0]
+                    if h < 0 or h >= H:
+                        continue
+                    for ow in range(Wo):
+                        w = ow * stride[1] - padding[1] + j * dilation[1]
+                        if 0 <= w < W:
+                            x[n, c, h, w] += cols[n, c, i, j, oh, ow]
+
+
+@numba.njit(cache=True, parallel=True)
+def depthwise_conv2d(x, weight, out, stride, padding, dilation):
+    """Depthwise convolution, direct (see reference.depthwise_conv2d)."""
+    N, C, H, W = x.shape
+    Cout, _, kH, kW = weight.shape
+    Ho, Wo = out.shape[2:]
+    M = Cout // C
+    for plane in numba.prange(N * Cout):
+        n, o = plane // Cout, plane % Cout
+        c = o // M
+        out[n, o] = 0
+        for i in range(kH):
+            for j in range(kW):
+                tap = weight[o, 0, i, j]
+                for oh in range(Ho):
+                    h = oh * stride[0] - padding[0] + i * dilation[0]
+                    if h < 0 or h >= H:
+                        continue
+                    for ow in range(Wo):
+                        w = ow * stride[1] - padding[1] + j * dilation[1]
+                        if 0 <= w < W:
+                            out[n, o, oh, ow] += tap * x[n, c, h, w]
+
+
+@numba.njit(cache=True, parallel=True)
+def depthwise_conv2d_input_grad(grad, weight, dx, stride, padding, dilation):
+    """The adjoint of depthwise_conv2d in x, overwriting dx (see the reference)."""
+    N, C, H, W = dx.shape
+    Cout, _, kH, kW = weight.shape
+    Ho, Wo = grad.shape[2:]
+    M = Cout // C
+    for plane in numba.prange(N * C):
+        n, c = plane // C, plane % C
+        dx[n, c] = 0
+        for o in range(c * M, (c + 1) * M):
+            for i in range(kH):
+                for j in range(kW):
+                    tap = weight[o, 0, i, j]
+                    for oh in range(Ho):
+                        h = oh * stride[0] - padding[0] + i * dilation[0]
+                        if h < 0 or h >= H:
+                            continue
+                        for ow in range(Wo):
+                            w = ow * stride[1] - padding[1] + j * dilation[1]
+                            if 0 <= w < W:
+                                dx[n, c, h, w] += tap * grad[n, o, oh, ow]
+
+
+@numba.njit(cache=True, parallel=True)
+def depthwise_conv2d_weight_grad(x, grad, dweight, stride, padding, dilation):
+    """The adjoint of depthwise_conv2d in the weight, overwriting dweight (see the reference)."""
+    N, C, H, W = x.shape
+    Cout, _, kH, kW = dweight.shape
+    Ho, Wo = grad.shape[2:]
+    M = Cout // C
+    for o in numba.prange(Cout):
+        c = o // M
+        for i in range(kH):
+            for j in range(kW):
+                total = 0.0
+                for n in range(N):
+                    for oh in range(Ho):
+                        h = oh * stride[0] - padding[0] + i * dilation[0]
+                        if h < 0 or h >= H:
+                            continue
+                        for ow in range(Wo):
+                            w = ow * stride[1] - padding[1] + j * dilation[1]
+                            if 0 <= w < W:
+                                total += grad[n, o, oh, ow] * x[n, c, h, w]
+                dweight[o, 0, i, j] = total
+
+
 # --- vision: non-maximum suppression, ROI Pool, ROI Align (see reference.py) ---------------
 # The loops follow torchvision's CPU kernels. ROI Pool and ROI Align forward run boxes in
 # parallel (each box writes its own outputs); the backward scatters run boxes in order
@@ -210,166 +375,117 @@ def roi_align_backward(grad, batch_index, boxes, input_shape, spatial_scale, sam
     return grad_x.reshape((n, channels, height, width))
 
 
-# --- convolution: im2col / col2im and the direct depthwise kernels (see reference.py) ---
-# Each parallel loop runs over (n, c) planes that only one iteration writes, so no two
-# threads ever add into the same pixel.
+# --- pooling, unpooling and resampling (see the reference kernels of the same names) -------
+# One parallel loop over the N*C planes: planes are independent, so scatters need no locks.
 
 @numba.njit(cache=True, parallel=True)
-def im2col(x, cols, stride, padding, dilation):
-    """Copy every receptive field of `x` into `cols` (see reference.im2col)."""
+def window_argmax(x, taps_h, taps_w):
     N, C, H, W = x.shape
-    kH, kW, Ho, Wo = cols.shape[2:]
-    for plane in numba.prange(N * C):
-        n, c = plane // C, plane % C
-        for i in range(kH):
-            for j in range(kW):
-                for oh in range(Ho):
-                    h = oh * stride[0] - padding[0] + i * dilation[0]
-                    row = cols[n, c, i, j, oh]
-                    if h < 0 or h >= H:
-                        row[:] = 0
+    Ho, Kh = taps_h.shape
+    Wo, Kw = taps_w.shape
+    winner = np.empty((N, C, Ho, Wo), dtype=np.int64)
+    for p in numba.prange(N * C):
+        n, c = p // C, p % C
+        for oh in range(Ho):
+            for ow in range(Wo):
+                best = -np.inf
+                where = -1
+                for a in range(Kh):
+                    h = taps_h[oh, a]
+                    if h < 0:
                         continue
-                    for ow in range(Wo):
-                        w = ow * stride[1] - padding[1] + j * dilation[1]
-                        row[ow] = x[n, c, h, w] if 0 <= w < W else 0
-
-
-@numba.njit(cache=True, parallel=True)
-def col2im(cols, x, stride, padding, dilation):
-    """The adjoint of im2col, overwriting x (see reference.col2im)."""
-    N, C, H, W = x.shape
-    kH, kW, Ho, Wo = cols.shape[2:]
-    for plane in numba.prange(N * C):
-        n, c = plane // C, plane % C
-        x[n, c] = 0
-        for i in range(kH):
-            for j in range(kW):
-                for oh in range(Ho):
-                    h = oh * stride[0] - padding[0] + i * dilation[0]
-                    if h < 0 or h >= H:
-                        continue
-                    for ow in range(Wo):
-                        w = ow * stride[1] - padding[1] + j * dilation[1]
-                        if 0 <= w < W:
-                            x[n, c, h, w] += cols[n, c, i, j, oh, ow]
-
-
-@numba.njit(cache=True, parallel=True)
-def depthwise_conv2d(x, weight, out, stride, padding, dilation):
-    """Depthwise convolution, direct (see reference.depthwise_conv2d)."""
-    N, C, H, W = x.shape
-    Cout, _, kH, kW = weight.shape
-    Ho, Wo = out.shape[2:]
-    M = Cout // C
-    for plane in numba.prange(N * Cout):
-        n, o = plane // Cout, plane % Cout
-        c = o // M
-        out[n, o] = 0
-        for i in range(kH):
-            for j in range(kW):
-                tap = weight[o, 0, i, j]
-                for oh in range(Ho):
-                    h = oh * stride[0] - padding[0] + i * dilation[0]
-                    if h < 0 or h >= H:
-                        continue
-                    for ow in range(Wo):
-                        w = ow * stride[1] - padding[1] + j * dilation[1]
-                        if 0 <= w < W:
-                            out[n, o, oh, ow] += tap * x[n, c, h, w]
-
-
-@numba.njit(cache=True, parallel=True)
-def depthwise_conv2d_input_grad(grad, weight, dx, stride, padding, dilation):
-    """The adjoint of depthwise_conv2d in x, overwriting dx (see the reference)."""
-    N, C, H, W = dx.shape
-    Cout, _, kH, kW = weight.shape
-    Ho, Wo = grad.shape[2:]
-    M = Cout // C
-    for plane in numba.prange(N * C):
-        n, c = plane // C, plane % C
-        dx[n, c] = 0
-        for o in range(c * M, (c + 1) * M):
-            for i in range(kH):
-                for j in range(kW):
-                    tap = weight[o, 0, i, j]
-                    for oh in range(Ho):
-                        h = oh * stride[0] - padding[0] + i * dilation[0]
-                        if h < 0 or h >= H:
+                    for b in range(Kw):
+                        w = taps_w[ow, b]
+                        if w < 0:
                             continue
-                        for ow in range(Wo):
-                            w = ow * stride[1] - padding[1] + j * dilation[1]
-                            if 0 <= w < W:
-                                dx[n, c, h, w] += tap * grad[n, o, oh, ow]
+                        if where < 0:  # a window of -inf keeps its first position
+                            where = h * W + w
+                        value = x[n, c, h, w]
+                        if value > best or np.isnan(value):
+                            best = value
+                            where = h * W + w
+                winner[n, c, oh, ow] = where
+    return winner
 
 
 @numba.njit(cache=True, parallel=True)
-def depthwise_conv2d_weight_grad(x, grad, dweight, stride, padding, dilation):
-    """The adjoint of depthwise_conv2d in the weight, overwriting dweight (see the reference)."""
+def gather_planes(x, indices):
     N, C, H, W = x.shape
-    Cout, _, kH, kW = dweight.shape
-    Ho, Wo = grad.shape[2:]
-    M = Cout // C
-    for o in numba.prange(Cout):
-        c = o // M
-        for i in range(kH):
-            for j in range(kW):
-                total = 0.0
-                for n in range(N):
-                    for oh in range(Ho):
-                        h = oh * stride[0] - padding[0] + i * dilation[0]
-                        if h < 0 or h >= H:
-                            continue
-                        for ow in range(Wo):
-                            w = ow * stride[1] - padding[1] + j * dilation[1]
-                            if 0 <= w < W:
-                                total += grad[n, o, oh, ow] * x[n, c, h, w]
-                dweight[o, 0, i, j] = total
+    h, w = indices.shape[2:]
+    out = np.empty((N, C, h, w), dtype=x.dtype)
+    for p in numba.prange(N * C):
+        n, c = p // C, p % C
+        plane = x[n, c].reshape(H * W)  # (H*W,)
+        for i in range(h):
+            for j in range(w):
+                out[n, c, i, j] = plane[indices[n, c, i, j]]
+    return out
 
 
-# --- normalisation (see reference.norm_moments / norm_backward) ---------------------------
-# One parallel pass per slice k. `reassoc` lets LLVM vectorise the float64 sums (otherwise
-# each addition waits for the previous one); the order of additions may differ from NumPy's
-# pairwise sums, well within float tolerance.
-
-@numba.njit(cache=True, parallel=True, fastmath={"reassoc"})
-def norm_moments(x):
-    n_before, n_slices, n_after = x.shape
-    count = n_before * n_after
-    mean = np.empty(n_slices)
-    var = np.empty(n_slices)
-    for k in numba.prange(n_slices):
-        total = 0.0
-        for a in range(n_before):
-            for b in range(n_after):
-                total += x[a, k, b]
-        m = total / count
-        squares = 0.0
-        for a in range(n_before):
-            for b in range(n_after):
-                d = x[a, k, b] - m
-                squares += d * d
-        mean[k] = m
-        var[k] = squares / count
-    return mean, var
+@numba.njit(cache=True, parallel=True)
+def scatter_planes(values, indices, height, width, accumulate):
+    N, C, h, w = values.shape
+    out = np.zeros((N, C, height * width), dtype=values.dtype)
+    for p in numba.prange(N * C):
+        n, c = p // C, p % C
+        for i in range(h):
+            for j in range(w):
+                if accumulate:
+                    out[n, c, indices[n, c, i, j]] += values[n, c, i, j]
+                else:
+                    out[n, c, indices[n, c, i, j]] = values[n, c, i, j]
+    return out.reshape(N, C, height, width)
 
 
-@numba.njit(cache=True, parallel=True, fastmath={"reassoc"})
-def norm_backward(grad, x_hat, rstd):
-    n_before, n_slices, n_after = grad.shape
-    count = n_before * n_after
-    dx = np.empty_like(grad)
-    for k in numba.prange(n_slices):
-        sum_g = 0.0
-        sum_gx = 0.0
-        for a in range(n_before):
-            for b in range(n_after):
-                g = grad[a, k, b]
-                sum_g += g
-                sum_gx += g * x_hat[a, k, b]
-        mean_g = sum_g / count
-        mean_gx = sum_gx / count
-        r = rstd[k]
-        for a in range(n_before):
-            for b in range(n_after):
-                dx[a, k, b] = (grad[a, k, b] - mean_g - x_hat[a, k, b] * mean_gx) * r
+@numba.njit(cache=True, parallel=True)
+def separable_map(x, taps_h, weights_h, taps_w, weights_w):
+    # Along rows first into a per-plane buffer (H, Wo), then along columns: Th + Tw
+    # multiply-adds per output instead of Th * Tw.
+    N, C, H, W = x.shape
+    Ho, Th = taps_h.shape
+    Wo, Tw = taps_w.shape
+    out = np.zeros((N, C, Ho, Wo), dtype=x.dtype)
+    for p in numba.prange(N * C):
+        n, c = p // C, p % C
+        rows = np.zeros((H, Wo), dtype=x.dtype)
+        for i in range(H):
+            for ow in range(Wo):
+                for t in range(Tw):
+                    j = taps_w[ow, t]
+                    if j >= 0:
+                        rows[i, ow] += weights_w[ow, t] * x[n, c, i, j]
+        for oh in range(Ho):
+            for t in range(Th):
+                i = taps_h[oh, t]
+                if i >= 0:
+                    weight = weights_h[oh, t]
+                    for ow in range(Wo):
+                        out[n, c, oh, ow] += weight * rows[i, ow]
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def separable_map_transpose(grad, taps_h, weights_h, taps_w, weights_w, height, width):
+    # The forward's two passes transposed and in reverse order: columns back to rows, then
+    # rows back to the input, each a scatter of the gradient with the forward's weights.
+    N, C, Ho, Wo = grad.shape
+    Th = taps_h.shape[1]
+    Tw = taps_w.shape[1]
+    dx = np.zeros((N, C, height, width), dtype=grad.dtype)
+    for p in numba.prange(N * C):
+        n, c = p // C, p % C
+        rows = np.zeros((height, Wo), dtype=grad.dtype)
+        for oh in range(Ho):
+            for t in range(Th):
+                i = taps_h[oh, t]
+                if i >= 0:
+                    weight = weights_h[oh, t]
+                    for ow in range(Wo):
+                        rows[i, ow] += weight * grad[n, c, oh, ow]
+        for i in range(height):
+            for ow in range(Wo):
+                for t in range(Tw):
+                    j = taps_w[ow, t]
+                    if j >= 0:
+                        dx[n, c, i, j] += weights_w[ow, t] * rows[i, ow]
     return dx

@@ -15,6 +15,145 @@ def erf(x):
     return np.vectorize(math.erf, otypes=[np.float64])(x)
 
 
+# --- normalisation (ops/norm.py): x is viewed as (A, K, B), statistics over axes 0 and 2 ---
+
+def norm_moments(x):
+    """Mean and biased variance of each of the K slices of x, in float64.
+
+    Two passes (the mean, then the mean square of x - mean): the one-pass E[x^2] - E[x]^2
+    cancels catastrophically when the mean is large against the spread.
+    Shapes: x (A, K, B) -> mean (K,), var (K,).
+    """
+    mean = x.mean(axis=(0, 2), dtype=np.float64)
+    centered = x - mean[:, None]  # (A, K, B), float64
+    return mean, np.mean(centered * centered, axis=(0, 2))
+
+
+def norm_backward(grad, x_hat, rstd):
+    """The gradient of x_hat = (x - mean) * rstd through the statistics, per slice k:
+    dx = (g - mean(g) - x_hat * mean(g * x_hat)) * rstd, means over axes 0 and 2.
+
+    Shapes: grad, x_hat (A, K, B), rstd (K,) -> dx (A, K, B) in grad's dtype.
+    """
+    mean_g = grad.mean(axis=(0, 2), keepdims=True, dtype=np.float64)
+    mean_gx = np.mean(grad * x_hat, axis=(0, 2), keepdims=True, dtype=np.float64)
+    dx = (grad - mean_g.astype(grad.dtype)) - x_hat * mean_gx.astype(grad.dtype)
+    return dx * rstd.astype(grad.dtype)[:, None]
+
+
+# --- convolution: im2col / col2im and the direct depthwise kernels ----------------------
+# Geometry, shared by every convolution kernel: output pixel (oh, ow) of a kernel of size
+# (kH, kW) reads input pixel (oh*sH - pH + i*dH, ow*sW - pW + j*dW) at kernel offset (i, j);
+# pixels outside the input read as zero. `padding` is the (top, left) padding only: the
+# bottom and right padding follow from the output size, which is why the output arrays
+# are passed in (this also covers PyTorch's asymmetric "same" padding and output_padding).
+
+def _padded_zeros(x_shape, out_size, kernel, stride, padding, dilation, dtype):
+    """Zeros big enough for the input placed at (pH, pW) and for every window read."""
+    (N, C, H, W), (Ho, Wo), (kH, kW) = x_shape, out_size, kernel
+    height = max(padding[0] + H, (Ho - 1) * stride[0] + (kH - 1) * dilation[0] + 1)
+    width = max(padding[1] + W, (Wo - 1) * stride[1] + (kW - 1) * dilation[1] + 1)
+    return np.zeros((N, C, height, width), dtype)
+
+
+def _interior(padded, padding, x_shape):
+    """The view of `padded` where the unpadded (N, C, H, W) input sits."""
+    top, left = padding
+    return padded[:, :, top:top + x_shape[2], left:left + x_shape[3]]
+
+
+def _window(padded, i, j, out_size, stride, dilation):
+    """The (N, C, Ho, Wo) strided view of `padded` read at kernel offset (i, j)."""
+    (Ho, Wo), (sH, sW) = out_size, stride
+    top, left = i * dilation[0], j * dilation[1]
+    return padded[:, :, top:top + (Ho - 1) * sH + 1:sH, left:left + (Wo - 1) * sW + 1:sW]
+
+
+def im2col(x, cols, stride, padding, dilation):
+    """Copy every receptive field of `x` into `cols`, in place (Caffe's layout).
+
+    cols[n, c, i, j, oh, ow] = x[n, c, oh*sH - pH + i*dH, ow*sW - pW + j*dW] (0 outside x).
+    Reshaped to (N, C*kH*kW, Ho*Wo), one GEMM with the (Cout, C*kH*kW) weight is the conv.
+    Shapes: x (N, C, H, W), cols (N, C, kH, kW, Ho, Wo).
+    """
+    kernel, out_size = cols.shape[2:4], cols.shape[4:]
+    padded = _padded_zeros(x.shape, out_size, kernel, stride, padding, dilation, x.dtype)
+    _interior(padded, padding, x.shape)[...] = x
+    # one strided slice per kernel offset: kH*kW copies of the whole batch
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            cols[:, :, i, j] = _window(padded, i, j, out_size, stride, dilation)
+
+
+def col2im(cols, x, stride, padding, dilation):
+    """The adjoint of im2col, in place: x = the sum of the entries of `cols` read from each pixel.
+
+    Overwrites x. <im2col(x), cols> == <x, col2im(cols)> for all x and cols.
+    Shapes: cols (N, C, kH, kW, Ho, Wo), x (N, C, H, W).
+    """
+    kernel, out_size = cols.shape[2:4], cols.shape[4:]
+    padded = _padded_zeros(x.shape, out_size, kernel, stride, padding, dilation, x.dtype)
+    # For one offset (i, j) the windows of distinct outputs hit distinct pixels, so a
+    # slice-add is exact; np.add.at over all offsets at once is ~6x slower.
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            _window(padded, i, j, out_size, stride, dilation)[...] += cols[:, :, i, j]
+    x[...] = _interior(padded, padding, x.shape)
+
+
+def depthwise_conv2d(x, weight, out, stride, padding, dilation):
+    """Depthwise convolution (groups == C), direct: no columns, M = Cout/C filters per channel.
+
+    out[n, o, oh, ow] = sum_ij weight[o, 0, i, j] * x[n, o // M, oh*sH - pH + i*dH, ...].
+    Shapes: x (N, C, H, W), weight (C*M, 1, kH, kW), out (N, C*M, Ho, Wo), filled in place.
+    """
+    kernel, out_size = weight.shape[2:], out.shape[2:]
+    M = weight.shape[0] // x.shape[1]
+    padded = _padded_zeros(x.shape, out_size, kernel, stride, padding, dilation, x.dtype)
+    _interior(padded, padding, x.shape)[...] = x
+    padded = np.repeat(padded, M, axis=1)  # (N, C*M, Hp, Wp): output channel o reads o // M
+    out[...] = 0
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            tap = weight[:, 0, i, j, None, None]  # (C*M, 1, 1)
+            out += tap * _window(padded, i, j, out_size, stride, dilation)
+
+
+def depthwise_conv2d_input_grad(grad, weight, dx, stride, padding, dilation):
+    """The adjoint of depthwise_conv2d in x: scatter each output's gradient onto its window.
+
+    dx[n, c] = sum over the M filters of channel c and offsets (i, j) of weight * grad.
+    Shapes: grad (N, C*M, Ho, Wo), weight (C*M, 1, kH, kW), dx (N, C, H, W), overwritten.
+    """
+    kernel, out_size = weight.shape[2:], grad.shape[2:]
+    N, C = dx.shape[:2]
+    padded = _padded_zeros(dx.shape, out_size, kernel, stride, padding, dilation, dx.dtype)
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            tapped = grad * weight[:, 0, i, j, None, None]  # (N, C*M, Ho, Wo)
+            per_channel = tapped.reshape(N, C, -1, *out_size).sum(axis=2)  # (N, C, Ho, Wo)
+            _window(padded, i, j, out_size, stride, dilation)[...] += per_channel
+    dx[...] = _interior(padded, padding, dx.shape)
+
+
+def depthwise_conv2d_weight_grad(x, grad, dweight, stride, padding, dilation):
+    """The adjoint of depthwise_conv2d in the weight: correlate each input with its gradients.
+
+    dweight[o, 0, i, j] = sum over n, oh, ow of grad[n, o, oh, ow] * x[n, o // M, ...] read
+    at the pixel depthwise_conv2d reads.
+    Shapes: x (N, C, H, W), grad (N, C*M, Ho, Wo), dweight (C*M, 1, kH, kW), overwritten.
+    """
+    kernel, out_size = dweight.shape[2:], grad.shape[2:]
+    M = dweight.shape[0] // x.shape[1]
+    padded = _padded_zeros(x.shape, out_size, kernel, stride, padding, dilation, x.dtype)
+    _interior(padded, padding, x.shape)[...] = x
+    padded = np.repeat(padded, M, axis=1)  # (N, C*M, Hp, Wp)
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            window = _window(padded, i, j, out_size, stride, dilation)
+            dweight[:, 0, i, j] = np.einsum("nohw,nohw->o", grad, window)
+
+
 # --- vision: non-maximum suppression, ROI Pool, ROI Align (minigrad/vision) ----------------
 # Boxes are (x1, y1, x2, y2) in float64; `batch_index[k]` is the image box k belongs to.
 
@@ -178,140 +317,86 @@ def roi_align_backward(grad, batch_index, boxes, input_shape, spatial_scale, sam
     return grad_x
 
 
-# --- convolution: im2col / col2im and the direct depthwise kernels ----------------------
-# Geometry, shared by every convolution kernel: output pixel (oh, ow) of a kernel of size
-# (kH, kW) reads input pixel (oh*sH - pH + i*dH, ow*sW - pW + j*dW) at kernel offset (i, j);
-# pixels outside the input read as zero. `padding` is the (top, left) padding only: the
-# bottom and right padding follow from the output size, which is why the output arrays
-# are passed in (this also covers PyTorch's asymmetric "same" padding and output_padding).
+# --- pooling, unpooling and resampling (ops/pool.py, ops/resample.py) ----------------------
+# A window or an interpolation reads, per axis, the input indices in a taps table
+# (out, T); -1 marks a tap that reads nothing. Planes are flattened: position h*W + w.
 
-def _padded_zeros(x_shape, out_size, kernel, stride, padding, dilation, dtype):
-    """Zeros big enough for the input placed at (pH, pW) and for every window read."""
-    (N, C, H, W), (Ho, Wo), (kH, kW) = x_shape, out_size, kernel
-    height = max(padding[0] + H, (Ho - 1) * stride[0] + (kH - 1) * dilation[0] + 1)
-    width = max(padding[1] + W, (Wo - 1) * stride[1] + (kW - 1) * dilation[1] + 1)
-    return np.zeros((N, C, height, width), dtype)
+def window_argmax(x, taps_h, taps_w):
+    """Flat position h*W + w of the maximum of each window, the first one in row-by-row scan
+    order on ties; a NaN wins over numbers (the last NaN scanned), as PyTorch.
 
-
-def _interior(padded, padding, x_shape):
-    """The view of `padded` where the unpadded (N, C, H, W) input sits."""
-    top, left = padding
-    return padded[:, :, top:top + x_shape[2], left:left + x_shape[3]]
-
-
-def _window(padded, i, j, out_size, stride, dilation):
-    """The (N, C, Ho, Wo) strided view of `padded` read at kernel offset (i, j)."""
-    (Ho, Wo), (sH, sW) = out_size, stride
-    top, left = i * dilation[0], j * dilation[1]
-    return padded[:, :, top:top + (Ho - 1) * sH + 1:sH, left:left + (Wo - 1) * sW + 1:sW]
-
-
-def im2col(x, cols, stride, padding, dilation):
-    """Copy every receptive field of `x` into `cols`, in place (Caffe's layout).
-
-    cols[n, c, i, j, oh, ow] = x[n, c, oh*sH - pH + i*dH, ow*sW - pW + j*dW] (0 outside x).
-    Reshaped to (N, C*kH*kW, Ho*Wo), one GEMM with the (Cout, C*kH*kW) weight is the conv.
-    Shapes: x (N, C, H, W), cols (N, C, kH, kW, Ho, Wo).
+    Shapes: x (N, C, H, W), taps_h (Ho, Kh), taps_w (Wo, Kw) -> (N, C, Ho, Wo) int64.
     """
-    kernel, out_size = cols.shape[2:4], cols.shape[4:]
-    padded = _padded_zeros(x.shape, out_size, kernel, stride, padding, dilation, x.dtype)
-    _interior(padded, padding, x.shape)[...] = x
-    # one strided slice per kernel offset: kH*kW copies of the whole batch
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            cols[:, :, i, j] = _window(padded, i, j, out_size, stride, dilation)
+    N, C, H, W = x.shape
+    best = np.full((N, C, len(taps_h), len(taps_w)), -np.inf, dtype=x.dtype)
+    # a window of -inf keeps its first position inside the input
+    first_h = taps_h[np.arange(len(taps_h)), np.argmax(taps_h >= 0, axis=1)]
+    first_w = taps_w[np.arange(len(taps_w)), np.argmax(taps_w >= 0, axis=1)]
+    winner = np.broadcast_to(first_h[:, None] * W + first_w, best.shape).copy()
+    for a in range(taps_h.shape[1]):
+        rows = taps_h[:, a]
+        for b in range(taps_w.shape[1]):
+            cols = taps_w[:, b]
+            inside = (rows >= 0)[:, None] & (cols >= 0)[None, :]  # (Ho, Wo)
+            values = x[:, :, np.maximum(rows, 0)][:, :, :, np.maximum(cols, 0)]  # (N, C, Ho, Wo)
+            wins = inside & ((values > best) | np.isnan(values))
+            best = np.where(wins, values, best)
+            winner = np.where(wins, rows[:, None] * W + cols[None, :], winner)
+    return winner
 
 
-def col2im(cols, x, stride, padding, dilation):
-    """The adjoint of im2col, in place: x = the sum of the entries of `cols` read from each pixel.
+def gather_planes(x, indices):
+    """out[n, c].flat[i] = x[n, c].flat[indices[n, c].flat[i]].
 
-    Overwrites x. <im2col(x), cols> == <x, col2im(cols)> for all x and cols.
-    Shapes: cols (N, C, kH, kW, Ho, Wo), x (N, C, H, W).
+    Shapes: x (N, C, H, W), indices (N, C, h, w) -> (N, C, h, w).
     """
-    kernel, out_size = cols.shape[2:4], cols.shape[4:]
-    padded = _padded_zeros(x.shape, out_size, kernel, stride, padding, dilation, x.dtype)
-    # For one offset (i, j) the windows of distinct outputs hit distinct pixels, so a
-    # slice-add is exact; np.add.at over all offsets at once is ~6x slower.
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            _window(padded, i, j, out_size, stride, dilation)[...] += cols[:, :, i, j]
-    x[...] = _interior(padded, padding, x.shape)
+    N, C = x.shape[:2]
+    flat = np.take_along_axis(x.reshape(N, C, -1), indices.reshape(N, C, -1), axis=2)  # (N, C, h*w)
+    return flat.reshape(indices.shape)
 
 
-def depthwise_conv2d(x, weight, out, stride, padding, dilation):
-    """Depthwise convolution (groups == C), direct: no columns, M = Cout/C filters per channel.
+def scatter_planes(values, indices, height, width, accumulate):
+    """Zeros of (N, C, height, width) with values[n, c].flat[i] put at indices[n, c].flat[i],
+    added up where indices repeat (`accumulate`, the adjoint of the gather) or written once.
 
-    out[n, o, oh, ow] = sum_ij weight[o, 0, i, j] * x[n, o // M, oh*sH - pH + i*dH, ...].
-    Shapes: x (N, C, H, W), weight (C*M, 1, kH, kW), out (N, C*M, Ho, Wo), filled in place.
+    Shapes: values, indices (N, C, h, w) -> (N, C, height, width).
     """
-    kernel, out_size = weight.shape[2:], out.shape[2:]
-    M = weight.shape[0] // x.shape[1]
-    padded = _padded_zeros(x.shape, out_size, kernel, stride, padding, dilation, x.dtype)
-    _interior(padded, padding, x.shape)[...] = x
-    padded = np.repeat(padded, M, axis=1)  # (N, C*M, Hp, Wp): output channel o reads o // M
-    out[...] = 0
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            tap = weight[:, 0, i, j, None, None]  # (C*M, 1, 1)
-            out += tap * _window(padded, i, j, out_size, stride, dilation)
+    N, C = values.shape[:2]
+    out = np.zeros((N * C, height * width), dtype=values.dtype)
+    rows = np.arange(N * C)[:, None]  # (N*C, 1): one row per plane
+    columns = indices.reshape(N * C, -1)  # (N*C, h*w)
+    if accumulate:
+        np.add.at(out, (rows, columns), values.reshape(N * C, -1))
+    else:
+        out[rows, columns] = values.reshape(N * C, -1)
+    return out.reshape(N, C, height, width)
 
 
-def depthwise_conv2d_input_grad(grad, weight, dx, stride, padding, dilation):
-    """The adjoint of depthwise_conv2d in x: scatter each output's gradient onto its window.
+def _axis_matrix(taps, weights, size):
+    """The dense (out, size) matrix of one axis: row o holds weights[o, t] at column taps[o, t]
+    (summed where a row names a column twice, as clamped border taps do)."""
+    matrix = np.zeros((taps.shape[0], size), dtype=weights.dtype)
+    rows = np.broadcast_to(np.arange(taps.shape[0])[:, None], taps.shape)
+    inside = taps >= 0
+    np.add.at(matrix, (rows[inside], taps[inside]), weights[inside])
+    return matrix
 
-    dx[n, c] = sum over the M filters of channel c and offsets (i, j) of weight * grad.
-    Shapes: grad (N, C*M, Ho, Wo), weight (C*M, 1, kH, kW), dx (N, C, H, W), overwritten.
+
+def separable_map(x, taps_h, weights_h, taps_w, weights_w):
+    """out[n, c] = A_h @ x[n, c] @ A_w^T with each axis's matrix given by taps and weights.
+
+    Shapes: x (N, C, H, W), taps/weights_h (Ho, Th), taps/weights_w (Wo, Tw) -> (N, C, Ho, Wo).
     """
-    kernel, out_size = weight.shape[2:], grad.shape[2:]
-    N, C = dx.shape[:2]
-    padded = _padded_zeros(dx.shape, out_size, kernel, stride, padding, dilation, dx.dtype)
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            tapped = grad * weight[:, 0, i, j, None, None]  # (N, C*M, Ho, Wo)
-            per_channel = tapped.reshape(N, C, -1, *out_size).sum(axis=2)  # (N, C, Ho, Wo)
-            _window(padded, i, j, out_size, stride, dilation)[...] += per_channel
-    dx[...] = _interior(padded, padding, dx.shape)
+    a_h = _axis_matrix(taps_h, weights_h, x.shape[2])  # (Ho, H)
+    a_w = _axis_matrix(taps_w, weights_w, x.shape[3])  # (Wo, W)
+    return a_h @ x @ a_w.T
 
 
-def depthwise_conv2d_weight_grad(x, grad, dweight, stride, padding, dilation):
-    """The adjoint of depthwise_conv2d in the weight: correlate each input with its gradients.
+def separable_map_transpose(grad, taps_h, weights_h, taps_w, weights_w, height, width):
+    """The transposed map, dx[n, c] = A_h^T @ grad[n, c] @ A_w.
 
-    dweight[o, 0, i, j] = sum over n, oh, ow of grad[n, o, oh, ow] * x[n, o // M, ...] read
-    at the pixel depthwise_conv2d reads.
-    Shapes: x (N, C, H, W), grad (N, C*M, Ho, Wo), dweight (C*M, 1, kH, kW), overwritten.
+    Shapes: grad (N, C, Ho, Wo) -> (N, C, height, width).
     """
-    kernel, out_size = dweight.shape[2:], grad.shape[2:]
-    M = dweight.shape[0] // x.shape[1]
-    padded = _padded_zeros(x.shape, out_size, kernel, stride, padding, dilation, x.dtype)
-    _interior(padded, padding, x.shape)[...] = x
-    padded = np.repeat(padded, M, axis=1)  # (N, C*M, Hp, Wp)
-    for i in range(kernel[0]):
-        for j in range(kernel[1]):
-            window = _window(padded, i, j, out_size, stride, dilation)
-            dweight[:, 0, i, j] = np.einsum("nohw,nohw->o", grad, window)
-
-
-# --- normalisation (ops/norm.py): x is viewed as (A, K, B), statistics over axes 0 and 2 ---
-
-def norm_moments(x):
-    """Mean and biased variance of each of the K slices of x, in float64.
-
-    Two passes (the mean, then the mean square of x - mean): the one-pass E[x^2] - E[x]^2
-    cancels catastrophically when the mean is large against the spread.
-    Shapes: x (A, K, B) -> mean (K,), var (K,).
-    """
-    mean = x.mean(axis=(0, 2), dtype=np.float64)
-    centered = x - mean[:, None]  # (A, K, B), float64
-    return mean, np.mean(centered * centered, axis=(0, 2))
-
-
-def norm_backward(grad, x_hat, rstd):
-    """The gradient of x_hat = (x - mean) * rstd through the statistics, per slice k:
-    dx = (g - mean(g) - x_hat * mean(g * x_hat)) * rstd, means over axes 0 and 2.
-
-    Shapes: grad, x_hat (A, K, B), rstd (K,) -> dx (A, K, B) in grad's dtype.
-    """
-    mean_g = grad.mean(axis=(0, 2), keepdims=True, dtype=np.float64)
-    mean_gx = np.mean(grad * x_hat, axis=(0, 2), keepdims=True, dtype=np.float64)
-    dx = (grad - mean_g.astype(grad.dtype)) - x_hat * mean_gx.astype(grad.dtype)
-    return dx * rstd.astype(grad.dtype)[:, None]
+    a_h = _axis_matrix(taps_h, weights_h, height)  # (Ho, H)
+    a_w = _axis_matrix(taps_w, weights_w, width)  # (Wo, W)
+    return a_h.T @ grad @ a_w
