@@ -97,3 +97,90 @@ def test_group_norm(x, groups, dtype, data):
     w, b = data.draw(arrays((c * groups,))), data.draw(arrays((c * groups,)))
     assert_same_as_torch(lambda x, w, b: F.group_norm(x, groups, w, b),
                          lambda x, w, b: TF.group_norm(x, groups, w, b), [x, w, b], dtype)
+
+
+# --- the layers: several training steps, then evaluation, buffers compared throughout ------
+
+def copy_parameters(ours, theirs):
+    """Give the torch layer our (randomised) parameters, via its state_dict."""
+    theirs.load_state_dict({k: torch.tensor(v.copy()) for k, v in ours.state_dict().items()})
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+@pytest.mark.parametrize("track", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_batch_norm_layers_over_training_steps_and_evaluation(momentum, track, dtype):
+    rng = np.random.default_rng(0)
+    torch_dtype = torch.float64 if dtype == np.float64 else torch.float32
+    for ours, theirs, shape in (
+            (mg.nn.BatchNorm2d(3, momentum=momentum, track_running_stats=track, dtype=dtype),
+             torch.nn.BatchNorm2d(3, momentum=momentum, track_running_stats=track,
+                                  dtype=torch_dtype), (4, 3, 5, 5)),
+            (mg.nn.BatchNorm1d(3, momentum=momentum, track_running_stats=track, dtype=dtype),
+             torch.nn.BatchNorm1d(3, momentum=momentum, track_running_stats=track,
+                                  dtype=torch_dtype), (6, 3))):
+        ours.weight.data[...] = rng.uniform(0.5, 2, 3)
+        ours.bias.data[...] = rng.standard_normal(3)
+        copy_parameters(ours, theirs)
+        for step in range(3):
+            x = rng.standard_normal(shape) * (step + 1) + step
+            assert_same_as_torch(lambda x: ours(x), lambda x: theirs(x), [x], dtype, seed=step)
+            assert list(ours.state_dict()) == list(theirs.state_dict())
+            for key, value in theirs.state_dict().items():
+                assert_close(ours.state_dict()[key], value, dtype, key)
+        ours.eval()
+        theirs.eval()
+        assert_same_as_torch(lambda x: ours(x), lambda x: theirs(x),
+                             [rng.standard_normal(shape)], dtype)
+
+
+@pytest.mark.parametrize("track", [True, False])
+def test_instance_norm_layer(track):
+    rng = np.random.default_rng(1)
+    ours = mg.nn.InstanceNorm2d(3, affine=True, track_running_stats=track, dtype=np.float64)
+    theirs = torch.nn.InstanceNorm2d(3, affine=True, track_running_stats=track,
+                                     dtype=torch.float64)
+    ours.weight.data[...] = rng.uniform(0.5, 2, 3)
+    copy_parameters(ours, theirs)
+    for mode in ("train", "eval"):
+        getattr(ours, mode)()
+        getattr(theirs, mode)()
+        for shape in ((2, 3, 4, 5), (3, 4, 5)):
+            assert_same_as_torch(lambda x: ours(x), lambda x: theirs(x),
+                                 [rng.standard_normal(shape) + 1], np.float64)
+        for key, value in theirs.state_dict().items():
+            assert_close(ours.state_dict()[key], value, np.float64, key)
+
+
+def test_layer_norm_and_group_norm_layers():
+    rng = np.random.default_rng(2)
+    for ours, theirs in ((mg.nn.LayerNorm((4, 5), dtype=np.float64),
+                          torch.nn.LayerNorm((4, 5), dtype=torch.float64)),
+                         (mg.nn.GroupNorm(3, 6, dtype=np.float64),
+                          torch.nn.GroupNorm(3, 6, dtype=torch.float64))):
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        ours.weight.data[...] = rng.uniform(0.5, 2, ours.weight.shape)
+        ours.bias.data[...] = rng.standard_normal(ours.bias.shape)
+        copy_parameters(ours, theirs)
+        assert_same_as_torch(lambda x: ours(x), lambda x: theirs(x),
+                             [rng.standard_normal((2, 6, 4, 5))], np.float64)
+
+
+def test_fuse_conv_bn_matches_torch():
+    rng = np.random.default_rng(3)
+    conv = mg.nn.Conv2d(3, 4, 3, padding=1, dtype=np.float64)
+    bn = mg.nn.BatchNorm2d(4, dtype=np.float64)
+    bn.weight.data[...] = rng.uniform(0.5, 2, 4)
+    bn.bias.data[...] = rng.standard_normal(4)
+    bn.running_mean[...] = rng.standard_normal(4)
+    bn.running_var[...] = rng.uniform(0.5, 2, 4)
+    torch_conv = torch.nn.Conv2d(3, 4, 3, padding=1, dtype=torch.float64)
+    torch_bn = torch.nn.BatchNorm2d(4, dtype=torch.float64)
+    copy_parameters(conv, torch_conv)
+    copy_parameters(bn, torch_bn)
+    for module in (conv, bn, torch_conv, torch_bn):
+        module.eval()
+    fused = mg.nn.utils.fuse_conv_bn(conv, bn)
+    torch_fused = torch.nn.utils.fusion.fuse_conv_bn_eval(torch_conv, torch_bn)
+    for key, value in torch_fused.state_dict().items():
+        assert_close(fused.state_dict()[key], value, np.float64, key)

@@ -3,4 +3,7 @@ from . import functional, init, utils
 from .activation import GELU, Dropout, LeakyReLU, ReLU, Sigmoid, Tanh
 from .conv import Conv2d, ConvTranspose2d
 from .linear import Flatten, Identity, Linear
+from .loss import (BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
+                   SmoothL1Loss)
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm
