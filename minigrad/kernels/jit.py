@@ -78,26 +78,34 @@ def norm_backward(grad, x_hat, rstd):
 
 # --- convolution: im2col / col2im and the direct depthwise kernels (see reference.py) ---
 # Each parallel loop runs over (n, c) planes that only one iteration writes, so no two
-# threads ever add into the same pixel.
+# threads ever add into the same pixel. The loops run only over the outputs whose input
+# pixel lies inside the image (`_inside`), so the innermost loop has no branch.
+
+@numba.njit(cache=True)
+def _inside(offset, stride, size, count):
+    """The range [lo, hi) of the o in [0, count) with 0 <= o*stride + offset < size."""
+    lo = 0 if offset >= 0 else (stride - 1 - offset) // stride
+    hi = min(count, (size - offset + stride - 1) // stride) if offset < size else 0
+    return lo, max(lo, hi)
+
 
 @numba.njit(cache=True, parallel=True)
 def im2col(x, cols, stride, padding, dilation):
     """Copy every receptive field of `x` into `cols` (see reference.im2col)."""
     N, C, H, W = x.shape
     kH, kW, Ho, Wo = cols.shape[2:]
+    (sH, sW), (pH, pW), (dH, dW) = stride, padding, dilation
     for plane in numba.prange(N * C):
         n, c = plane // C, plane % C
+        cols[n, c] = 0
         for i in range(kH):
+            oh_lo, oh_hi = _inside(i * dH - pH, sH, H, Ho)
             for j in range(kW):
-                for oh in range(Ho):
-                    h = oh * stride[0] - padding[0] + i * dilation[0]
-                    row = cols[n, c, i, j, oh]
-                    if h < 0 or h >= H:
-                        row[:] = 0
-                        continue
-                    for ow in range(Wo):
-                        w = ow * stride[1] - padding[1] + j * dilation[1]
-                        row[ow] = x[n, c, h, w] if 0 <= w < W else 0
+                ow_lo, ow_hi = _inside(j * dW - pW, sW, W, Wo)
+                for oh in range(oh_lo, oh_hi):
+                    h = oh * sH + i * dH - pH
+                    for ow in range(ow_lo, ow_hi):
+                        cols[n, c, i, j, oh, ow] = x[n, c, h, ow * sW + j * dW - pW]
 
 
 @numba.njit(cache=True, parallel=True)
@@ -105,19 +113,18 @@ def col2im(cols, x, stride, padding, dilation):
     """The adjoint of im2col, overwriting x (see reference.col2im)."""
     N, C, H, W = x.shape
     kH, kW, Ho, Wo = cols.shape[2:]
+    (sH, sW), (pH, pW), (dH, dW) = stride, padding, dilation
     for plane in numba.prange(N * C):
         n, c = plane // C, plane % C
         x[n, c] = 0
         for i in range(kH):
+            oh_lo, oh_hi = _inside(i * dH - pH, sH, H, Ho)
             for j in range(kW):
-                for oh in range(Ho):
-                    h = oh * stride[0] - padding[0] + i * dilation[0]
-                    if h < 0 or h >= H:
-                        continue
-                    for ow in range(Wo):
-                        w = ow * stride[1] - padding[1] + j * dilation[1]
-                        if 0 <= w < W:
-                            x[n, c, h, w] += cols[n, c, i, j, oh, ow]
+                ow_lo, ow_hi = _inside(j * dW - pW, sW, W, Wo)
+                for oh in range(oh_lo, oh_hi):
+                    h = oh * sH + i * dH - pH
+                    for ow in range(ow_lo, ow_hi):
+                        x[n, c, h, ow * sW + j * dW - pW] += cols[n, c, i, j, oh, ow]
 
 
 @numba.njit(cache=True, parallel=True)
@@ -126,22 +133,21 @@ def depthwise_conv2d(x, weight, out, stride, padding, dilation):
     N, C, H, W = x.shape
     Cout, _, kH, kW = weight.shape
     Ho, Wo = out.shape[2:]
+    (sH, sW), (pH, pW), (dH, dW) = stride, padding, dilation
     M = Cout // C
     for plane in numba.prange(N * Cout):
         n, o = plane // Cout, plane % Cout
         c = o // M
         out[n, o] = 0
         for i in range(kH):
+            oh_lo, oh_hi = _inside(i * dH - pH, sH, H, Ho)
             for j in range(kW):
+                ow_lo, ow_hi = _inside(j * dW - pW, sW, W, Wo)
                 tap = weight[o, 0, i, j]
-                for oh in range(Ho):
-                    h = oh * stride[0] - padding[0] + i * dilation[0]
-                    if h < 0 or h >= H:
-                        continue
-                    for ow in range(Wo):
-                        w = ow * stride[1] - padding[1] + j * dilation[1]
-                        if 0 <= w < W:
-                            out[n, o, oh, ow] += tap * x[n, c, h, w]
+                for oh in range(oh_lo, oh_hi):
+                    h = oh * sH + i * dH - pH
+                    for ow in range(ow_lo, ow_hi):
+                        out[n, o, oh, ow] += tap * x[n, c, h, ow * sW + j * dW - pW]
 
 
 @numba.njit(cache=True, parallel=True)
@@ -150,22 +156,21 @@ def depthwise_conv2d_input_grad(grad, weight, dx, stride, padding, dilation):
     N, C, H, W = dx.shape
     Cout, _, kH, kW = weight.shape
     Ho, Wo = grad.shape[2:]
+    (sH, sW), (pH, pW), (dH, dW) = stride, padding, dilation
     M = Cout // C
     for plane in numba.prange(N * C):
         n, c = plane // C, plane % C
         dx[n, c] = 0
         for o in range(c * M, (c + 1) * M):
             for i in range(kH):
+                oh_lo, oh_hi = _inside(i * dH - pH, sH, H, Ho)
                 for j in range(kW):
+                    ow_lo, ow_hi = _inside(j * dW - pW, sW, W, Wo)
                     tap = weight[o, 0, i, j]
-                    for oh in range(Ho):
-                        h = oh * stride[0] - padding[0] + i * dilation[0]
-                        if h < 0 or h >= H:
-                            continue
-                        for ow in range(Wo):
-                            w = ow * stride[1] - padding[1] + j * dilation[1]
-                            if 0 <= w < W:
-                                dx[n, c, h, w] += tap * grad[n, o, oh, ow]
+                    for oh in range(oh_lo, oh_hi):
+                        h = oh * sH + i * dH - pH
+                        for ow in range(ow_lo, ow_hi):
+                            dx[n, c, h, ow * sW + j * dW - pW] += tap * grad[n, o, oh, ow]
 
 
 @numba.njit(cache=True, parallel=True)
@@ -174,21 +179,20 @@ def depthwise_conv2d_weight_grad(x, grad, dweight, stride, padding, dilation):
     N, C, H, W = x.shape
     Cout, _, kH, kW = dweight.shape
     Ho, Wo = grad.shape[2:]
+    (sH, sW), (pH, pW), (dH, dW) = stride, padding, dilation
     M = Cout // C
     for o in numba.prange(Cout):
         c = o // M
         for i in range(kH):
+            oh_lo, oh_hi = _inside(i * dH - pH, sH, H, Ho)
             for j in range(kW):
+                ow_lo, ow_hi = _inside(j * dW - pW, sW, W, Wo)
                 total = 0.0
                 for n in range(N):
-                    for oh in range(Ho):
-                        h = oh * stride[0] - padding[0] + i * dilation[0]
-                        if h < 0 or h >= H:
-                            continue
-                        for ow in range(Wo):
-                            w = ow * stride[1] - padding[1] + j * dilation[1]
-                            if 0 <= w < W:
-                                total += grad[n, o, oh, ow] * x[n, c, h, w]
+                    for oh in range(oh_lo, oh_hi):
+                        h = oh * sH + i * dH - pH
+                        for ow in range(ow_lo, ow_hi):
+                            total += grad[n, o, oh, ow] * x[n, c, h, ow * sW + j * dW - pW]
                 dweight[o, 0, i, j] = total
 
 
