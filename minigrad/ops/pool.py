@@ -81,8 +81,8 @@ def adaptive_taps(size, out_size):
 
 
 def average_weights(taps, include_pad):
-    """1/window length for each tap that reads the input, 0 for the rest. `include_pad`
-    counts the padding taps of a window, a boolean (out, T) mask, into its length."""
+    """Weight 1/length for each tap that reads the input, 0 for the others; a window's length
+    counts its taps inside the input and those `include_pad` (an (out, T) mask) marks."""
     inside = taps >= 0
     length = (include_pad | inside).sum(axis=1, keepdims=True)  # (out, 1)
     return np.where(inside, 1.0 / length, 0.0)
@@ -114,7 +114,8 @@ def max_unpool2d(x, indices, output_size):
 
 def avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad):
     """Window means. A window is clipped to the padded input; `count_include_pad` divides by
-    that clipped size, otherwise by the number of input elements in the window."""
+    that clipped size, otherwise by the number of input elements in the window. Either
+    count is a row count times a column count, so the weights factor per axis."""
     axes = []
     for size, k, s, p in zip(x.shape[2:], kernel_size, stride, padding):
         taps = window_taps(size, k, s, p, 1, pooled_size(size, k, s, p, 1, ceil_mode))
