@@ -9,6 +9,8 @@ No node refers back to its output, so graphs contain no reference cycles and Pyt
 reference counting frees them the moment the last Tensor of a step goes out of scope.
 """
 import contextlib
+import itertools
+import operator
 
 import numpy as np
 
@@ -258,6 +260,10 @@ def _count_consumers(root):
     return pending
 
 
+_requires_grad = operator.attrgetter("requires_grad")
+_data = operator.attrgetter("data")
+
+
 class Function:
     """Base of every differentiable op; the instance is the backward context.
 
@@ -272,10 +278,13 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         ctx = cls()
-        ctx.parents = parents = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
+        if not all(map(isinstance, inputs, itertools.repeat(Tensor))):
+            inputs = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+        ctx.parents = inputs
         ctx.saved_tensors = ()
-        ctx.needs_input_grad = needs = [t.requires_grad for t in parents]
-        out = ctx.forward(*[t.data for t in parents], **params)
+        # map with attrgetter runs in C: this method is the per-op overhead of the engine
+        ctx.needs_input_grad = needs = tuple(map(_requires_grad, inputs))
+        out = ctx.forward(*map(_data, inputs), **params)
         if _grad_enabled and True in needs:
             return Tensor._wrap(out, True, ctx)
         return Tensor._wrap(out, False, None)

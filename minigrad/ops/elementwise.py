@@ -12,7 +12,10 @@ def lift(x, like):
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (int, float, bool)) and isinstance(like, Tensor):
-        return Tensor(np.asarray(x, dtype=np.result_type(like.data.dtype, x)))
+        dtype = like.data.dtype
+        if dtype.kind != "f":  # e.g. int tensor * 0.5 -> float64
+            dtype = np.result_type(dtype, x)
+        return Tensor._wrap(np.array(x, dtype), False, None)
     return Tensor(x)
 
 
