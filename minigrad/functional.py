@@ -377,7 +377,8 @@ def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=No
     if min(size) < 1:
         raise ValueError(f"{fn}: input of shape {x.shape} gives an output of size {size}; "
                          f"expected at least 1x1")
-    if indices.size and (indices.min() < 0 or indices.max() >= size[0] * size[1]):
+    # one pass: viewed as unsigned, a negative index is huge
+    if indices.size and indices.view(_np.uint64).max() >= size[0] * size[1]:
         raise ValueError(f"{fn}: indices range over [{indices.min()}, {indices.max()}] but "
                          f"an output plane of size {size} has positions 0..{size[0] * size[1] - 1}")
     out = _pool.max_unpool2d(x, indices, size)
