@@ -455,9 +455,10 @@ def gather_planes(x, indices):
 @numba.njit(cache=True, parallel=True)
 def scatter_planes(values, indices, height, width, accumulate):
     N, C, h, w = values.shape
-    out = np.zeros((N, C, height * width), dtype=values.dtype)
+    out = np.empty((N, C, height * width), dtype=values.dtype)
     for p in numba.prange(N * C):
         n, c = p // C, p % C
+        out[n, c] = 0  # zeroed here, not by np.zeros: both threads share the page faults
         for i in range(h):
             for j in range(w):
                 if accumulate:
