@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 import minigrad as mg
 import minigrad.functional as F
 from minigrad import Tensor
+from minigrad.ops import conv as conv_ops
 from minigrad.testing import arrays, assert_gradcheck, conv2d_params
 
 # the `jit` fixture is fixed for all examples of one test run, so sharing it is safe
@@ -130,6 +131,29 @@ def test_workspaces_do_not_leak_between_calls(jit):
     w.zero_grad()
     y.backward(g)
     np.testing.assert_array_equal(w.grad, alone)
+
+
+@pytest.mark.parametrize("kwargs", [dict(stride=2, padding=1), dict(groups=2), {}])
+def test_chunks_of_the_batch_give_the_same_numbers(jit, monkeypatch, kwargs):
+    # the ops process the batch in chunks of samples; one sample per chunk must agree
+    # with the whole batch in one chunk, forward and backward, for conv and its transpose
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 4, 6, 5))
+    w = rng.standard_normal((4, 4 // kwargs.get("groups", 1), 3, 3))
+
+    def run():
+        results = []
+        for op in (F.conv2d, F.conv_transpose2d):
+            xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+            y = op(xt, wt, **kwargs)
+            y.backward(np.cos(np.arange(y.size)).reshape(y.shape))
+            results += [y.data, xt.grad, wt.grad]
+        return results
+
+    whole = run()
+    monkeypatch.setattr(conv_ops, "_CHUNK_BYTES", 1)
+    for a, b in zip(run(), whole):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 # --- gradients ----------------------------------------------------------------------------------

@@ -66,24 +66,34 @@ def _is_depthwise(weight_shape, geometry):
 
 
 def _columns(x, geometry):
-    """im2col into a reused workspace. Shapes: x (N, C, H, W) -> (N, C*kH*kW, Ho*Wo)."""
+    """im2col into a reused workspace. Shapes: x (N, C, H, W) -> (N, G, C/G*kH*kW, Ho*Wo)."""
     N, C = x.shape[:2]
+    (kH, kW), (Ho, Wo), G = geometry.kernel, geometry.out_size, geometry.groups
+    if not geometry.pointwise:
+        cols = _workspace("cols", (N, C, kH, kW, Ho, Wo), x.dtype)
+        kernels.im2col(np.ascontiguousarray(x), cols, *geometry.spatial())
+        x = cols
+    return x.reshape(N, G, C // G * kH * kW, Ho * Wo)  # (N, G, K, Ho*Wo)
+
+
+_CHUNK_BYTES = 8 * 2**20
+
+
+def _chunks(N, C, geometry, dtype):
+    """Slices of the batch whose columns take about 8 MiB. Per sample, the columns stay in
+    cache (a 64x32x32 image with a 3x3 kernel: 2.25 MiB, against 72 MiB for a batch of 32)
+    and each GEMM is 2-D (np.matmul over a whole (N, ...) stack ran ~4x slower here); a
+    chunk of samples shares one kernel call, whose start-up costs ~0.1 ms."""
     (kH, kW), (Ho, Wo) = geometry.kernel, geometry.out_size
-    if geometry.pointwise:
-        return x.reshape(N, C, Ho * Wo)  # (N, C, H*W)
-    cols = _workspace("cols", (N, C, kH, kW, Ho, Wo), x.dtype)
-    kernels.im2col(np.ascontiguousarray(x), cols, *geometry.spatial())
-    return cols.reshape(N, C * kH * kW, Ho * Wo)  # (N, C*kH*kW, Ho*Wo)
+    per_sample = C * kH * kW * Ho * Wo * np.dtype(dtype).itemsize
+    step = max(1, _CHUNK_BYTES // per_sample)
+    return [slice(start, min(N, start + step)) for start in range(0, N, step)]
 
-
-# The three maps below take one sample at a time: its columns stay in cache (2.4 MB for a
-# 64x32x32 image and a 3x3 kernel, against 75 MB for a batch of 32), and a 2-D GEMM per
-# sample runs ~4x faster here than np.matmul over the whole (N, ...) stack.
 
 def _conv(x, weight, geometry):
     """conv2d without bias. Shapes: x (N, Cin, H, W), weight (Cout, Cin/G, kH, kW) ->
     (N, Cout, Ho, Wo)."""
-    N, (Cout, Cin_g, kH, kW), G = x.shape[0], weight.shape, geometry.groups
+    (N, Cin), (Cout, Cin_g, kH, kW), G = x.shape[:2], weight.shape, geometry.groups
     Ho, Wo = geometry.out_size
     if _is_depthwise(weight.shape, geometry):
         out = np.empty((N, Cout, Ho, Wo), x.dtype)
@@ -91,9 +101,9 @@ def _conv(x, weight, geometry):
         return out
     w = weight.reshape(G, Cout // G, Cin_g * kH * kW)  # (G, Cout/G, K)
     out = np.empty((N, G, Cout // G, Ho * Wo), x.dtype)  # is (N, Cout, Ho, Wo): NCHW
-    for n in range(N):
-        cols = _columns(x[n:n + 1], geometry).reshape(G, Cin_g * kH * kW, Ho * Wo)  # (G, K, L)
-        np.matmul(w, cols, out=out[n])
+    for chunk in _chunks(N, Cin, geometry, x.dtype):
+        for n, cols in zip(range(chunk.start, chunk.stop), _columns(x[chunk], geometry)):
+            np.matmul(w, cols, out=out[n])  # (G, Cout/G, K) @ (G, K, Ho*Wo)
     return out.reshape(N, Cout, Ho, Wo)
 
 
@@ -109,22 +119,24 @@ def _conv_adjoint(y, weight, geometry):
         return x
     w_t = weight.reshape(G, Cout // G, Cin_g * kH * kW).transpose(0, 2, 1)  # (G, K, Cout/G)
     y = y.reshape(N, G, Cout // G, Ho * Wo)  # (N, G, Cout/G, Ho*Wo)
-    if geometry.pointwise:  # the columns are the image
-        for n in range(N):
-            np.matmul(w_t, y[n], out=x[n].reshape(G, Cin_g, H * W))
-        return x
-    cols = _workspace("adjoint cols", (G, Cin_g * kH * kW, Ho * Wo), y.dtype)  # (G, K, L)
-    for n in range(N):
-        np.matmul(w_t, y[n], out=cols)
-        kernels.col2im(cols.reshape(1, Cin_g * G, kH, kW, Ho, Wo), x[n:n + 1],
-                       *geometry.spatial())
+    for chunk in _chunks(N, Cin_g * G, geometry, y.dtype):
+        n_chunk = chunk.stop - chunk.start
+        if geometry.pointwise:  # the columns are the image itself
+            cols = x[chunk].reshape(n_chunk, G, Cin_g, H * W)
+        else:
+            cols = _workspace("adjoint cols", (n_chunk, G, Cin_g * kH * kW, Ho * Wo), y.dtype)
+        for n in range(n_chunk):
+            np.matmul(w_t, y[chunk.start + n], out=cols[n])  # (G, K, Cout/G) @ (G, Cout/G, L)
+        if not geometry.pointwise:
+            kernels.col2im(cols.reshape(n_chunk, Cin_g * G, kH, kW, Ho, Wo), x[chunk],
+                           *geometry.spatial())
     return x
 
 
 def _conv_weight_grad(x, grad, geometry, weight_shape):
     """d<grad, _conv(x, W)>/dW = sum_n grad[n] @ cols[n]^T. Shapes: x (N, Cin, H, W),
     grad (N, Cout, Ho, Wo) -> weight_shape (Cout, Cin/G, kH, kW)."""
-    N, (Cout, Cin_g, kH, kW), G = x.shape[0], weight_shape, geometry.groups
+    (N, Cin), (Cout, Cin_g, kH, kW), G = x.shape[:2], weight_shape, geometry.groups
     Ho, Wo = geometry.out_size
     grad = np.ascontiguousarray(grad)
     if _is_depthwise(weight_shape, geometry):
@@ -137,10 +149,10 @@ def _conv_weight_grad(x, grad, geometry, weight_shape):
     product = np.empty_like(dweight)
     # the columns are recomputed rather than kept from forward: keeping them costs ~kH*kW
     # times the activation's memory per layer for the life of the graph
-    for n in range(N):
-        cols = _columns(x[n:n + 1], geometry).reshape(G, Cin_g * kH * kW, Ho * Wo)  # (G, K, L)
-        np.matmul(grad[n], cols.transpose(0, 2, 1), out=product)
-        dweight += product
+    for chunk in _chunks(N, Cin, geometry, x.dtype):
+        for n, cols in zip(range(chunk.start, chunk.stop), _columns(x[chunk], geometry)):
+            np.matmul(grad[n], cols.transpose(0, 2, 1), out=product)  # (G, Cout/G, K)
+            dweight += product
     return dweight.reshape(weight_shape)
 
 
