@@ -50,9 +50,9 @@ _workspaces = {}
 
 
 def _workspace(name, shape, dtype):
-    """A scratch array kept between calls. Column buffers are ~kH*kW times the activation
-    (72 MiB for a 32x64x32x32 batch and a 3x3 kernel); a fresh one per call runs at a third of
-    DRAM speed because of page faults. No caller keeps a workspace beyond its own call."""
+    """A scratch array kept between calls (the column buffers, a few MiB each, see
+    `_chunks`): a freshly allocated large array runs at a third of DRAM speed because of
+    page faults. No caller keeps a workspace beyond its own call."""
     size = int(np.prod(shape))
     buffer = _workspaces.get((name, dtype))
     if buffer is None or buffer.size < size:
@@ -80,10 +80,10 @@ _CHUNK_BYTES = 8 * 2**20
 
 
 def _chunks(N, C, geometry, dtype):
-    """Slices of the batch whose columns take about 8 MiB. Per sample, the columns stay in
-    cache (a 64x32x32 image with a 3x3 kernel: 2.25 MiB, against 72 MiB for a batch of 32)
-    and each GEMM is 2-D (np.matmul over a whole (N, ...) stack ran ~4x slower here); a
-    chunk of samples shares one kernel call, whose start-up costs ~0.1 ms."""
+    """Slices of the batch whose columns take about 8 MiB. A whole batch's columns are
+    ~kH*kW times the activation (72 MiB for 32x64x32x32 and a 3x3 kernel), and the
+    workspace would keep that much alive; chunks bound it and are as fast (measured), while
+    one sample per chunk pays each kernel call's start-up (~0.1 ms) N times."""
     (kH, kW), (Ho, Wo) = geometry.kernel, geometry.out_size
     per_sample = C * kH * kW * Ho * Wo * np.dtype(dtype).itemsize
     step = max(1, _CHUNK_BYTES // per_sample)
@@ -102,8 +102,7 @@ def _conv(x, weight, geometry):
     w = weight.reshape(G, Cout // G, Cin_g * kH * kW)  # (G, Cout/G, K)
     out = np.empty((N, G, Cout // G, Ho * Wo), x.dtype)  # is (N, Cout, Ho, Wo): NCHW
     for chunk in _chunks(N, Cin, geometry, x.dtype):
-        for n, cols in zip(range(chunk.start, chunk.stop), _columns(x[chunk], geometry)):
-            np.matmul(w, cols, out=out[n])  # (G, Cout/G, K) @ (G, K, Ho*Wo)
+        np.matmul(w, _columns(x[chunk], geometry), out=out[chunk])  # one GEMM per sample, group
     return out.reshape(N, Cout, Ho, Wo)
 
 
@@ -120,16 +119,14 @@ def _conv_adjoint(y, weight, geometry):
     w_t = weight.reshape(G, Cout // G, Cin_g * kH * kW).transpose(0, 2, 1)  # (G, K, Cout/G)
     y = y.reshape(N, G, Cout // G, Ho * Wo)  # (N, G, Cout/G, Ho*Wo)
     for chunk in _chunks(N, Cin_g * G, geometry, y.dtype):
-        n_chunk = chunk.stop - chunk.start
+        n = chunk.stop - chunk.start
         if geometry.pointwise:  # the columns are the image itself
-            cols = x[chunk].reshape(n_chunk, G, Cin_g, H * W)
-        else:
-            cols = _workspace("adjoint cols", (n_chunk, G, Cin_g * kH * kW, Ho * Wo), y.dtype)
-        for n in range(n_chunk):
-            np.matmul(w_t, y[chunk.start + n], out=cols[n])  # (G, K, Cout/G) @ (G, Cout/G, L)
-        if not geometry.pointwise:
-            kernels.col2im(cols.reshape(n_chunk, Cin_g * G, kH, kW, Ho, Wo), x[chunk],
-                           *geometry.spatial())
+            np.matmul(w_t, y[chunk], out=x[chunk].reshape(n, G, Cin_g, H * W))
+            continue
+        cols = _workspace("adjoint cols", (n, G, Cin_g * kH * kW, Ho * Wo), y.dtype)
+        np.matmul(w_t, y[chunk], out=cols)  # (G, K, Cout/G) @ (n, G, Cout/G, Ho*Wo)
+        kernels.col2im(cols.reshape(n, Cin_g * G, kH, kW, Ho, Wo), x[chunk],
+                       *geometry.spatial())
     return x
 
 
@@ -146,13 +143,11 @@ def _conv_weight_grad(x, grad, geometry, weight_shape):
         return dweight
     grad = grad.reshape(N, G, Cout // G, Ho * Wo)  # (N, G, Cout/G, Ho*Wo)
     dweight = np.zeros((G, Cout // G, Cin_g * kH * kW), x.dtype)  # (G, Cout/G, K)
-    product = np.empty_like(dweight)
     # the columns are recomputed rather than kept from forward: keeping them costs ~kH*kW
     # times the activation's memory per layer for the life of the graph
     for chunk in _chunks(N, Cin, geometry, x.dtype):
-        for n, cols in zip(range(chunk.start, chunk.stop), _columns(x[chunk], geometry)):
-            np.matmul(grad[n], cols.transpose(0, 2, 1), out=product)  # (G, Cout/G, K)
-            dweight += product
+        cols = _columns(x[chunk], geometry)  # (n, G, K, Ho*Wo)
+        dweight += np.matmul(grad[chunk], cols.transpose(0, 1, 3, 2)).sum(axis=0)
     return dweight.reshape(weight_shape)
 
 
