@@ -8,16 +8,11 @@ itself (forward 1x, forward+backward 3x the forward's flops).
 
     python bench/conv.py [--repeats 7] [--no-torch] [--only NAME]
 """
-import argparse
-import statistics
-import time
-
 import numpy as np
 
+import harness
 import minigrad as mg
 import minigrad.functional as F
-
-torch = None  # imported in main(), unless --no-torch
 
 # name: (input (N, Cin, H, W), Cout, kernel, keyword arguments, transpose?)
 CONFIGS = {
@@ -32,6 +27,7 @@ CONFIGS = {
 
 
 def make_arrays(config, seed=0):
+    """Random float32 input, weight and bias for a configuration."""
     (N, Cin, H, W), Cout, k, kwargs, transpose = config
     groups = kwargs.get("groups", 1)
     rng = np.random.default_rng(seed)
@@ -49,70 +45,37 @@ def flops(config, out_shape):
     return 2 * int(np.prod(out_shape)) * (Cin // groups) * k * k
 
 
-def run_minigrad(config, arrays, backward):
-    x, w, b = (mg.Tensor(a, requires_grad=True) for a in arrays)
-    fn = F.conv_transpose2d if config[4] else F.conv2d
-    y = fn(x, w, b, **config[3])
-    if backward:
-        y.backward(np.ones(y.shape, np.float32))
-    return y.shape
-
-
-def run_torch(config, arrays, backward):
-    x, w, b = (torch.tensor(a, requires_grad=True) for a in arrays)
-    fn = torch.nn.functional.conv_transpose2d if config[4] else torch.nn.functional.conv2d
-    y = fn(x, w, b, **config[3])
-    if backward:
-        y.backward(torch.ones_like(y))
-    return tuple(y.shape)
-
-
-def median_ms(fn, repeats):
-    fn()  # warm-up: compilation, workspaces
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
-
-
-def main(argv=None):
-    global torch
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--no-torch", action="store_true")
-    parser.add_argument("--only", help="run only the configurations whose name contains this")
-    args = parser.parse_args(argv)
-    if not args.no_torch:
-        try:
-            import torch
-            torch.set_num_threads(2)
-        except ImportError:
-            print("PyTorch not installed: minigrad numbers only")
-    print(f"{'configuration':<21}{'pass':>8} | {'Numba ms':>8} {'GFLOP/s':>7} | "
-          f"{'NumPy ms':>8} {'NumPy/Numba':>11}" + (f" | {'torch ms':>8} {'Numba/torch':>11}"
-                                                     if torch else ""))
+def main():
+    args = harness.parse_args(__doc__, only=dict(
+        help="run only the configurations whose name contains this"))
+    torch = harness.load_torch(args.no_torch)
+    columns = [("configuration", 21), ("pass", 7), ("Numba ms", 8), ("GFLOP/s", 7),
+               ("NumPy ms", 8), ("NumPy/Numba", 11)]
+    table = harness.Table(*columns + ([("torch ms", 8), ("Numba/torch", 11)] if torch else []))
     for name, config in CONFIGS.items():
         if args.only and args.only not in name:
             continue
         arrays = make_arrays(config)
-        out_shape = run_minigrad(config, arrays, False)
-        for backward in (False, True):
-            timings = {}
-            for jit in (True, False):
-                mg.set_jit(jit)
-                timings[jit] = median_ms(lambda: run_minigrad(config, arrays, backward),
-                                         args.repeats)
-            mg.set_jit(True)
-            work = flops(config, out_shape) * (3 if backward else 1)
-            line = (f"{name:<21}{'fwd+bwd' if backward else 'fwd':>8} | {timings[True]:8.2f} "
-                    f"{work / timings[True] / 1e6:7.1f} | {timings[False]:8.2f} "
-                    f"{timings[False] / timings[True]:11.2f}")
+        kwargs, transpose = config[3:]
+        conv = F.conv_transpose2d if transpose else F.conv2d
+        out_shape = conv(*map(mg.Tensor, arrays), **kwargs).shape
+        numpy_ms, numba_ms = harness.numpy_and_numba(
+            harness.minigrad_pass(lambda x, w, b: conv(x, w, b, **kwargs), *arrays),
+            args.repeats)
+        if torch:
+            torch_conv = (torch.nn.functional.conv_transpose2d if transpose
+                          else torch.nn.functional.conv2d)
+            torch_ms = harness.median_ms(
+                harness.torch_pass(lambda x, w, b: torch_conv(x, w, b, **kwargs), *arrays),
+                args.repeats)
+        # one timed run gives both passes: forward, then forward+backward (3x the flops)
+        for i, (label, work) in enumerate([("fwd", 1), ("fwd+bwd", 3)]):
+            cells = [name, label, harness.ms(numba_ms[i]),
+                     f"{work * flops(config, out_shape) / numba_ms[i] / 1e6:.1f}",
+                     harness.ms(numpy_ms[i]), f"{numpy_ms[i] / numba_ms[i]:.2f}"]
             if torch:
-                ms = median_ms(lambda: run_torch(config, arrays, backward), args.repeats)
-                line += f" | {ms:8.2f} {timings[True] / ms:11.2f}"
-            print(line, flush=True)
+                cells += [harness.ms(torch_ms[i]), f"{numba_ms[i] / torch_ms[i]:.2f}"]
+            table.row(*cells)
 
 
 if __name__ == "__main__":

@@ -15,13 +15,12 @@ switch does not apply here.
 `--cpu-time` times the main thread's CPU time instead of the wall clock: on a shared,
 loaded machine it leaves out the time the process waited for a core.
 """
-import argparse
 import gc
-import statistics
 import time
 
 import numpy as np
 
+import harness
 import minigrad as mg
 
 torch = None  # imported in main(), unless --no-torch
@@ -29,7 +28,7 @@ clock = time.perf_counter  # or time.thread_time with --cpu-time
 
 
 def chain_minigrad(n_ops, size, operand):
-    """Seconds for (forward, backward) of y = x; y = y * a; y = y + b; ... (n_ops ops).
+    """Seconds for (forward, forward+backward) of y = x; y = y * a; y = y + b; ... (n_ops ops).
 
     `operand` "tensor": a and b are constant tensors; "number": they are Python floats,
     which each op first turns into an array (the usual `y * 0.5` of user code).
@@ -46,7 +45,7 @@ def chain_minigrad(n_ops, size, operand):
     loss = y.sum()
     middle = clock()
     loss.backward()
-    return middle - start, clock() - middle
+    return middle - start, clock() - start
 
 
 def chain_torch(n_ops, size, operand):
@@ -63,49 +62,39 @@ def chain_torch(n_ops, size, operand):
     loss = y.sum()
     middle = clock()
     loss.backward()
-    return middle - start, clock() - middle
+    return middle - start, clock() - start
 
 
 def median_per_op_us(chain, n_ops, size, operand, repeats):
     """Median over `repeats` runs (after one warm-up) of (forward, fwd+bwd) microseconds per op."""
-    chain(n_ops, size, operand)
-    runs = [chain(n_ops, size, operand) for _ in range(repeats)]
-    forward = statistics.median(f for f, _ in runs)
-    total = statistics.median(f + b for f, b in runs)
-    return 1e6 * forward / n_ops, 1e6 * total / n_ops
+    return [1e3 * t / n_ops
+            for t in harness.median_ms(lambda: chain(n_ops, size, operand), repeats)]
 
 
 def report(n_ops, repeats, label):
     print(f"\n{label} (the collector tracks {len(gc.get_objects())} objects)")
-    print(f"{'operand':>7} {'size':>4} | {'minigrad fwd':>12} | {'fwd+bwd':>8} | "
-          f"{'PyTorch fwd':>11} | {'fwd+bwd':>8} | fwd+bwd minigrad/PyTorch")
+    columns = [("operand", 7), ("size", 4), ("minigrad fwd", 12), ("fwd+bwd", 8)]
+    if torch is not None:
+        columns += [("PyTorch fwd", 11), ("fwd+bwd", 8), ("fwd+bwd minigrad/PyTorch", 24)]
+    table = harness.Table(*columns)
     for operand in ("tensor", "number"):
         for size in (1, 16):
             mg_fwd, mg_total = median_per_op_us(chain_minigrad, n_ops, size, operand, repeats)
-            row = f"{operand:>7} {size:>4} | {mg_fwd:>9.2f} us | {mg_total:>5.2f} us"
+            cells = [operand, size, f"{mg_fwd:.2f} us", f"{mg_total:.2f} us"]
             if torch is not None:
                 pt_fwd, pt_total = median_per_op_us(chain_torch, n_ops, size, operand, repeats)
-                row += (f" | {pt_fwd:>8.2f} us | {pt_total:>5.2f} us | "
-                        f"{mg_total / pt_total:.2f}x")
-            print(row)
+                cells += [f"{pt_fwd:.2f} us", f"{pt_total:.2f} us", f"{mg_total / pt_total:.2f}x"]
+            table.row(*cells)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ops", type=int, default=10000, help="ops in the chain")
-    parser.add_argument("--repeats", type=int, default=7, help="timed runs (median)")
-    parser.add_argument("--no-torch", action="store_true", help="do not import PyTorch")
-    parser.add_argument("--cpu-time", action="store_true",
-                        help="measure the main thread's CPU time, not wall-clock time")
-    args = parser.parse_args()
+    args = harness.parse_args(
+        __doc__, ops=dict(type=int, default=10000, help="ops in the chain"),
+        cpu_time=dict(action="store_true",
+                      help="measure the main thread's CPU time, not wall-clock time"))
     global torch, clock
     clock = time.thread_time if args.cpu_time else time.perf_counter
-    try:
-        if not args.no_torch:
-            import torch
-            torch.set_num_threads(2)
-    except ImportError:
-        print("PyTorch not installed: minigrad numbers only")
+    torch = harness.load_torch(args.no_torch)
     print(f"chain of {args.ops} elementwise ops (alternating * and +) on float32, then "
           f"backward; median of {args.repeats} runs; microseconds per op "
           f"({'CPU time of the main thread' if args.cpu_time else 'wall clock'})")

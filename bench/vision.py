@@ -5,18 +5,14 @@ NMS on 10,000 boxes; ROI Align and ROI Pool forward and forward+backward on a
 2x256x64x64 float32 feature map with 512 boxes, 7x7 output. Median of several repeats
 after a warm-up, all in one process so the ratios compare like with like.
 
-    python bench/vision.py [--repeats 5]
+    python bench/vision.py [--repeats 5] [--no-torch]
 """
-import argparse
-import statistics
 import time
 
 import numpy as np
 
-import minigrad as mg
+import harness
 import minigrad.vision as vision
-
-torchvision = None  # imported in main() when available
 
 
 def random_boxes(n, image_size, rng):
@@ -28,68 +24,31 @@ def random_boxes(n, image_size, rng):
     return np.concatenate([centre - size / 2, centre + size / 2], axis=1)
 
 
-def median_ms(once, repeats):
-    once()  # warm-up: compiles or loads the Numba kernels, faults in the pages
-    runs = [once() for _ in range(repeats)]
-    return tuple(1e3 * statistics.median(run[i] for run in runs) for i in range(len(runs[0])))
-
-
-def time_nms(boxes, scores):
+def nms_pass(nms, boxes, scores):
+    """A `once` for harness.median_ms: (seconds,) of one NMS call at IoU 0.5."""
     def once():
         start = time.perf_counter()
-        vision.nms(boxes, scores, 0.5)
+        nms(boxes, scores, 0.5)
         return (time.perf_counter() - start,)
     return once
 
 
-def time_roi(op, x, rois, **kwargs):
-    """(forward, forward+backward) seconds of one call."""
-    def once():
-        t = mg.Tensor(x, requires_grad=True)
-        start = time.perf_counter()
-        out = op(t, rois, 7, **kwargs)
-        middle = time.perf_counter()
-        out.backward(np.ones(out.shape, np.float32))
-        return middle - start, time.perf_counter() - start
-    return once
-
-
-def time_torchvision_nms(boxes, scores):
-    import torch
-    boxes, scores = torch.tensor(boxes), torch.tensor(scores)
-
-    def once():
-        start = time.perf_counter()
-        torchvision.ops.nms(boxes, scores, 0.5)
-        return (time.perf_counter() - start,)
-    return once
-
-
-def time_torchvision(op, x, rois, **kwargs):
-    import torch
-
-    def once():
-        t = torch.tensor(x, requires_grad=True)
-        start = time.perf_counter()
-        out = op(t, torch.tensor(rois, dtype=torch.float32), 7, **kwargs)
-        middle = time.perf_counter()
-        out.backward(torch.ones_like(out))
-        return middle - start, time.perf_counter() - start
-    return once
+def load_torchvision(torch):
+    """torchvision, or None when PyTorch was not loaded or torchvision is not installed."""
+    if torch is None:
+        return None
+    try:
+        import torchvision
+    except ImportError:
+        print("torchvision is not installed: minigrad's figures only")
+        return None
+    return torchvision
 
 
 def main():
-    global torchvision
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
-    try:
-        import torch
-        import torchvision as imported
-        torch.set_num_threads(2)
-        torchvision = imported
-    except ImportError:
-        print("torchvision is not installed: minigrad's figures only")
+    args = harness.parse_args(__doc__, repeats=5)
+    torch = harness.load_torch(args.no_torch)
+    torchvision = load_torchvision(torch)
     rng = np.random.default_rng(0)
     boxes = random_boxes(10_000, 512, rng)
     scores = rng.uniform(size=10_000)
@@ -97,37 +56,32 @@ def main():
     rois = np.concatenate([rng.integers(0, 2, (512, 1)),
                            random_boxes(512, 256, rng).clip(0, 256)], axis=1)  # image coords
     roi_args = dict(spatial_scale=0.25)
+    align_args = dict(sampling_ratio=2, aligned=True, **roi_args)
+    # (name, minigrad's once, a function making torchvision's once when it is installed)
     cases = [
-        ("nms, 10000 boxes, IoU 0.5", time_nms(boxes, scores),
-         lambda: time_torchvision_nms(boxes, scores)),
+        ("nms, 10000 boxes, IoU 0.5", nms_pass(vision.nms, boxes, scores),
+         lambda: nms_pass(torchvision.ops.nms, torch.tensor(boxes), torch.tensor(scores))),
         ("roi_align 2x256x64x64, 512 boxes, 7x7, s.r.2",
-         time_roi(vision.roi_align, x, rois, sampling_ratio=2, aligned=True, **roi_args),
-         lambda: time_torchvision(torchvision.ops.roi_align, x, rois, sampling_ratio=2,
-                                  aligned=True, **roi_args)),
+         harness.minigrad_pass(lambda t: vision.roi_align(t, rois, 7, **align_args), x),
+         lambda: harness.torch_pass(lambda t: torchvision.ops.roi_align(
+             t, torch.tensor(rois, dtype=torch.float32), 7, **align_args), x)),
         ("roi_align, adaptive sampling",
-         time_roi(vision.roi_align, x, rois, **roi_args),
-         lambda: time_torchvision(torchvision.ops.roi_align, x, rois, **roi_args)),
+         harness.minigrad_pass(lambda t: vision.roi_align(t, rois, 7, **roi_args), x),
+         lambda: harness.torch_pass(lambda t: torchvision.ops.roi_align(
+             t, torch.tensor(rois, dtype=torch.float32), 7, **roi_args), x)),
         ("roi_pool 2x256x64x64, 512 boxes, 7x7",
-         time_roi(vision.roi_pool, x, rois, **roi_args),
-         lambda: time_torchvision(torchvision.ops.roi_pool, x, rois, **roi_args)),
+         harness.minigrad_pass(lambda t: vision.roi_pool(t, rois, 7, **roi_args), x),
+         lambda: harness.torch_pass(lambda t: torchvision.ops.roi_pool(
+             t, torch.tensor(rois, dtype=torch.float32), 7, **roi_args), x)),
     ]
     print(f"milliseconds, median of {args.repeats} (forward / forward+backward for ROI ops); "
-          "ratios are NumPy over Numba" + (" and Numba over torchvision" if torchvision else ""))
+          "each ratio column says what is over what")
+    table = harness.paths_table(46, "torchvision" if torchvision else None)
     for name, minigrad_once, torchvision_once in cases:
-        results = {}
-        for jit in (False, True):
-            mg.set_jit(jit)
-            results[jit] = median_ms(minigrad_once, args.repeats)
-        numpy_ms, numba_ms = results[False], results[True]
-        line = (f"{name:46} | NumPy {' / '.join(f'{v:7.1f}' for v in numpy_ms)}"
-                f" | Numba {' / '.join(f'{v:6.1f}' for v in numba_ms)}"
-                f" | NumPy/Numba {' / '.join(f'{a / b:5.1f}' for a, b in zip(numpy_ms, numba_ms))}")
-        if torchvision:
-            reference_ms = median_ms(torchvision_once(), args.repeats)
-            line += (f" | torchvision {' / '.join(f'{v:6.1f}' for v in reference_ms)}"
-                     f" | Numba/torchvision "
-                     f"{' / '.join(f'{a / b:5.2f}' for a, b in zip(numba_ms, reference_ms))}")
-        print(line)
+        numpy_ms, numba_ms = harness.numpy_and_numba(minigrad_once, args.repeats)
+        reference_ms = (harness.median_ms(torchvision_once(), args.repeats)
+                        if torchvision else None)
+        harness.paths_row(table, name, numpy_ms, numba_ms, reference_ms)
 
 
 if __name__ == "__main__":
