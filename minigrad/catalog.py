@@ -152,6 +152,8 @@ case("batch_norm (evaluation)", (2, 3, 2), (3,), (3,))(
 case("layer_norm", (2, 2, 3), (2, 3), (2, 3))(lambda x, w, b: _F.layer_norm(x, (2, 3), w, b))
 case("instance_norm", (2, 3, 4), (3,), (3,))(lambda x, w, b: _F.instance_norm(x, None, None, w, b))
 case("group_norm", (2, 4, 3), (4,), (4,))(lambda x, w, b: _F.group_norm(x, 2, w, b))
+case("scale_shift (parameters along axes 1 and 2)", (2, 3, 2, 2), (3, 2), (3, 2))(
+    lambda x, w, b: _ops.scale_shift(x, w, b, 1))
 case("cross_entropy (per pixel, weights, smoothing)", (3, 4, 2))(
     lambda x: _F.cross_entropy(x, _TARGETS, weight=np.array([1.0, 2.0, 0.5, 1.5]),
                                label_smoothing=0.1))

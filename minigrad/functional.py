@@ -437,7 +437,8 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
 
 # --- normalization (normalization/nn issue) ------------------------------------------
 # The four normalisations are one op, `normalize(x, axes)`: they differ only in the axes the
-# statistics run over and in the shape of their affine parameters.
+# statistics run over and in the shape of their affine parameters, which one op,
+# `scale_shift(x_hat, weight, bias, axis)`, lays along x's axes from `axis` on.
 #   batch_norm     (N, C, *)  axes N and *        one mean per channel             weight (C,)
 #   layer_norm     (*, D...)  the last axes D...  one mean per sample              weight (D...)
 #   instance_norm  (N, C, *)  axes *              one mean per sample and channel  weight (C,)
@@ -452,16 +453,6 @@ def _check_vector(name, arg, value, expected):
     if value is not None and tuple(value.shape) != tuple(expected):
         raise ValueError(f"{name}: {arg} of shape {tuple(value.shape)} does not fit; "
                          f"expected {tuple(expected)}")
-
-
-def _affine(x_hat, weight, bias, shape):
-    """weight * x_hat + bias, with the parameters reshaped to `shape` to broadcast."""
-    out = x_hat
-    if weight is not None:
-        out = out * _ops.reshape(weight, shape)
-    if bias is not None:
-        out = out + _ops.reshape(bias, shape)
-    return out
 
 
 def _running(name, running_mean, running_var, n_channels):
@@ -520,7 +511,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
             raise ValueError("batch_norm: running_mean and running_var are needed in "
                              "evaluation mode (training=False)")
         x_hat = _normalize_with(x, running_mean, running_var, eps)
-        return _affine(x_hat, weight, bias, _channel_shape(x))
+        return _ops.scale_shift(x_hat, weight, bias, 1)
     count = x.size // n_channels
     if count <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
@@ -532,7 +523,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                             "pass 1/num_batches_tracked (nn.BatchNorm does this)")
         _update_running(running_mean, mean, momentum)
         _update_running(running_var, var * (count / (count - 1)), momentum)
-    return _affine(x_hat, weight, bias, _channel_shape(x))
+    return _ops.scale_shift(x_hat, weight, bias, 1)
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -549,7 +540,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     _check_vector("layer_norm", "weight", weight, shape)
     _check_vector("layer_norm", "bias", bias, shape)
     x_hat, _, _ = _ops.normalize(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
-    return _affine(x_hat, weight, bias, shape)
+    return _ops.scale_shift(x_hat, weight, bias, x.ndim - len(shape))
 
 
 def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
@@ -572,8 +563,8 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
         if running_mean is None:
             raise ValueError("instance_norm: running_mean and running_var are needed when "
                              "use_input_stats=False")
-        return _affine(_normalize_with(x, running_mean, running_var, eps), weight, bias,
-                       _channel_shape(x))
+        return _ops.scale_shift(_normalize_with(x, running_mean, running_var, eps), weight,
+                                bias, 1)
     count = x.size // (n * n_channels)
     if count <= 1:
         raise ValueError(f"instance_norm: expected more than 1 spatial element when training, "
@@ -583,7 +574,7 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
         _update_running(running_mean, mean.reshape(n, n_channels).mean(axis=0), momentum)
         unbiased = var.reshape(n, n_channels) * (count / (count - 1))  # (N, C)
         _update_running(running_var, unbiased.mean(axis=0), momentum)
-    return _affine(x_hat, weight, bias, _channel_shape(x))
+    return _ops.scale_shift(x_hat, weight, bias, 1)
 
 
 def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
@@ -605,4 +596,4 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
                          f"got input of shape {x.shape} with num_groups={num_groups}")
     grouped = _ops.reshape(x, (n, num_groups, -1))  # (N, G, C/G * H * W)
     x_hat, _, _ = _ops.normalize(grouped, (2,), eps)
-    return _affine(_ops.reshape(x_hat, x.shape), weight, bias, _channel_shape(x))
+    return _ops.scale_shift(_ops.reshape(x_hat, x.shape), weight, bias, 1)

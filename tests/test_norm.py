@@ -254,3 +254,84 @@ def test_group_norm_rejects_a_single_value_like_pytorch():
         F.group_norm(mg.Tensor(np.ones((1, 2, 1))), 2)
     # two samples of one value per group are accepted (and normalise to 0), as in PyTorch
     assert_allclose(F.group_norm(mg.Tensor(np.ones((2, 2, 1))), 2), np.zeros((2, 2, 1)))
+
+
+# --- the affine step: scale_shift --------------------------------------------------------------
+
+@st.composite
+def scale_shift_cases(draw):
+    """(x shape, axis, parameter shape): the parameters span x's axes axis, axis + 1, ..."""
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=4).map(tuple))
+    axis = draw(st.integers(0, len(shape) - 1))
+    n_axes = draw(st.integers(1, len(shape) - axis))
+    return shape, axis, shape[axis:axis + n_axes]
+
+
+@given(case=scale_shift_cases(), which=st.sampled_from(["both", "weight", "bias"]),
+       data=st.data())
+@with_jit_fixture
+def test_scale_shift_values_and_gradients(jit, case, which, data):
+    shape, axis, param_shape = case
+    x = data.draw(arrays(shape))
+    w, b = data.draw(arrays(param_shape)), data.draw(arrays(param_shape))
+    w, b = (w if which != "bias" else None), (b if which != "weight" else None)
+    # broadcasting by hand: the parameters get a 1 for every axis of x after theirs
+    trailing = (1,) * (len(shape) - axis - len(param_shape))
+    expected = x * (1.0 if w is None else w.reshape(param_shape + trailing))
+    expected = expected + (0.0 if b is None else b.reshape(param_shape + trailing))
+    assert_allclose(mg.ops.scale_shift(mg.Tensor(x), w, b, axis), expected, rtol=1e-14,
+                    atol=1e-15)
+    params = [p for p in (w, b) if p is not None]
+
+    def fn(x, *p):
+        return mg.ops.scale_shift(x, *(p if which == "both" else
+                                       (p[0], None) if which == "weight" else (None, p[0])), axis)
+    assert_gradcheck(fn, *leaves(x, *params))
+
+
+def test_scale_shift_gradients_by_hand():
+    # x = [[1, 2], [3, 4]] with one weight and bias per column, upstream g = [[1, 2], [3, 4]]:
+    # dx = g * w = [[2, -2], [6, -4]] for w = (2, -1); dw = sum over rows of g * x =
+    # (1*1 + 3*3, 2*2 + 4*4) = (10, 20); db = sum over rows of g = (4, 6).
+    x = mg.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    w = mg.Tensor(np.array([2.0, -1.0]), requires_grad=True)
+    b = mg.Tensor(np.array([0.5, 0.0]), requires_grad=True)
+    out = mg.ops.scale_shift(x, w, b, 1)
+    assert_allclose(out, [[2.5, -2.0], [6.5, -4.0]])
+    out.backward(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    assert_allclose(x.grad, [[2.0, -2.0], [6.0, -4.0]])
+    assert_allclose(w.grad, [10.0, 20.0])
+    assert_allclose(b.grad, [4.0, 6.0])
+
+
+def test_scale_shift_without_parameters_is_the_identity_and_checks_shapes():
+    x = mg.Tensor(np.ones((2, 3, 4)))
+    assert mg.ops.scale_shift(x, None, None, 1) is x
+    with pytest.raises(ValueError, match=r"parameters of shape \(4,\).*axes 1..1.*\(2, 3, 4\)"):
+        mg.ops.scale_shift(x, np.ones(4), None, 1)
+
+
+def test_scale_shift_keeps_float32_with_float64_parameters():
+    x = mg.Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    w = mg.Tensor(np.full(3, 2.0), requires_grad=True)
+    out = mg.ops.scale_shift(x, w, None, 1)
+    out.backward(np.ones((2, 3), np.float32))
+    assert out.dtype == x.grad.dtype == np.float32 and w.grad.dtype == np.float64
+    assert_allclose(w.grad, [2.0, 2.0, 2.0])
+
+
+@given(view=st.tuples(st.integers(1, 5), st.integers(1, 5), st.integers(1, 6)),
+       dtype=st.sampled_from([np.float32, np.float64]), data=st.data())
+def test_jit_and_reference_scale_shift_kernels_agree(view, dtype, data):
+    x, grad = data.draw(arrays(view, dtype=dtype)), data.draw(arrays(view, dtype=dtype))
+    w, b = (data.draw(arrays(view[1:2], dtype=dtype)) for _ in range(2))
+    tol = 1e-6 if dtype == np.float32 else 1e-13
+    expected = reference.scale_shift(x, w, b)
+    got = jit.scale_shift(x, w, b)
+    assert got.dtype == expected.dtype == dtype
+    assert_allclose(got, expected, rtol=tol, atol=tol)
+    for name, ref, out in zip(("dx", "dweight", "dbias"),
+                              reference.scale_shift_backward(grad, x, w),
+                              jit.scale_shift_backward(grad, x, w)):
+        assert out.dtype == ref.dtype, name
+        assert_allclose(out, ref, rtol=tol, atol=tol * view[0] * view[2], err_msg=name)

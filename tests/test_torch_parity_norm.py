@@ -184,3 +184,20 @@ def test_fuse_conv_bn_matches_torch():
     torch_fused = torch.nn.utils.fusion.fuse_conv_bn_eval(torch_conv, torch_bn)
     for key, value in torch_fused.state_dict().items():
         assert_close(fused.state_dict()[key], value, np.float64, key)
+
+
+@given(x=batches(min_dims=2), dtype=dtypes, data=st.data())
+def test_a_weight_or_a_bias_alone(x, dtype, data):
+    if x.shape[0] == 1:
+        x = np.concatenate([x, x[::-1] * 0.5])
+    c, last = x.shape[1], x.shape[-1:]
+    w, b = data.draw(arrays((c,))), data.draw(arrays(last))
+    assert_same_as_torch(lambda x, w: F.group_norm(x, 1, w),
+                         lambda x, w: TF.group_norm(x, 1, w), [x, w], dtype)
+    assert_same_as_torch(lambda x, w: F.batch_norm(x, None, None, w, training=True),
+                         lambda x, w: TF.batch_norm(x, None, None, w, training=True),
+                         [x, w], dtype)
+    # (PyTorch 2.13's group_norm cannot backward with a bias and no weight: "tensor does
+    # not have a device", so the bias alone is compared through layer_norm)
+    assert_same_as_torch(lambda x, b: F.layer_norm(x, last, bias=b),
+                         lambda x, b: TF.layer_norm(x, last, bias=b), [x, b], dtype)

@@ -102,6 +102,52 @@ def norm_backward(grad, x_hat, rstd):
                            (sum_gx.sum(axis=0) / count).astype(dtype), rstd.astype(dtype))
 
 
+# The affine step loops over a in parallel and over (p, b) in memory order inside, so
+# LayerNorm's view (N, D, 1), one parameter per element, streams as well as BatchNorm's
+# (N, C, H*W); a lone sample (A = 1) runs on one thread.
+
+@numba.njit(cache=True, parallel=True)
+def scale_shift(x, weight, bias):
+    """y[a, p, b] = x[a, p, b] * weight[p] + bias[p] (see reference.scale_shift)."""
+    n_before, n_params, n_after = x.shape
+    y = np.empty_like(x)
+    for a in numba.prange(n_before):
+        for p in range(n_params):
+            for b in range(n_after):
+                y[a, p, b] = x[a, p, b] * weight[p] + bias[p]
+    return y
+
+
+@numba.njit(cache=True, parallel=True, fastmath={"reassoc"})
+def _scale_shift_grads(grad, x, weight, n_chunks):
+    """dx, and per-chunk partial sums for dweight and dbias: each chunk of samples a adds
+    into its own row, so no two threads write the same number."""
+    n_before, n_params, n_after = grad.shape
+    dx = np.empty_like(grad)
+    dweight = np.zeros((n_chunks, n_params))
+    dbias = np.zeros((n_chunks, n_params))
+    for chunk in numba.prange(n_chunks):
+        for a in range(chunk, n_before, n_chunks):
+            for p in range(n_params):
+                total_gx = 0.0
+                total_g = 0.0
+                for b in range(n_after):
+                    g = grad[a, p, b]
+                    dx[a, p, b] = g * weight[p]
+                    total_gx += g * x[a, p, b]
+                    total_g += g
+                dweight[chunk, p] += total_gx
+                dbias[chunk, p] += total_g
+    return dx, dweight, dbias
+
+
+def scale_shift_backward(grad, x, weight):
+    # one chunk per thread (a global read inside the kernel would stop Numba caching it)
+    n_chunks = min(grad.shape[0], numba.get_num_threads())
+    dx, dweight, dbias = _scale_shift_grads(grad, x, weight, n_chunks)
+    return dx, dweight.sum(axis=0), dbias.sum(axis=0)
+
+
 # --- convolution: im2col / col2im and the direct depthwise kernels (see reference.py) ---
 # Each parallel loop runs over planes that only one iteration writes, so no two threads
 # ever add into the same pixel. The loops visit only the outputs whose input pixel lies

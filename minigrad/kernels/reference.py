@@ -41,6 +41,26 @@ def norm_backward(grad, x_hat, rstd):
     return dx * rstd.astype(grad.dtype)[:, None]
 
 
+def scale_shift(x, weight, bias):
+    """y[a, p, b] = x[a, p, b] * weight[p] + bias[p]: a normalisation layer's affine step.
+
+    Shapes: x (A, P, B), weight and bias (P,) in x's dtype -> y (A, P, B).
+    """
+    return x * weight[:, None] + bias[:, None]
+
+
+def scale_shift_backward(grad, x, weight):
+    """The gradients of scale_shift: dx = g * weight[p]; dweight[p] and dbias[p] are the sums
+    of g * x and of g over axes 0 and 2 (the adjoint of broadcasting is a sum), in float64.
+
+    Shapes: grad, x (A, P, B), weight (P,) -> dx (A, P, B) in grad's dtype, dweight, dbias (P,).
+    """
+    dx = grad * weight[:, None]
+    dweight = np.sum(grad * x, axis=(0, 2), dtype=np.float64)
+    dbias = np.sum(grad, axis=(0, 2), dtype=np.float64)
+    return dx, dweight, dbias
+
+
 # --- convolution: im2col / col2im and the direct depthwise kernels ----------------------
 # Geometry, shared by every convolution kernel: output pixel (oh, ow) of a kernel of size
 # (kH, kW) reads input pixel (oh*sH - pH + i*dH, ow*sW - pW + j*dW) at kernel offset (i, j);

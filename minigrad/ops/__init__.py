@@ -8,4 +8,4 @@ from .movement import (concatenate, flatten, getitem, pad, reshape, squeeze, sta
 from .reduce import argmax, argmin, max, mean, min, sum, var
 from .loss import (binary_cross_entropy_with_logits, class_targets, cross_entropy, log_softmax,
                    nll_loss, softmax)
-from .norm import normalize
+from .norm import normalize, scale_shift
