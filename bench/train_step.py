@@ -66,21 +66,23 @@ def status_mib(field):
 
 
 def measure(step, repeats):
-    """Run `step` once to warm up, then `repeats` times; (median seconds, largest peak MiB
-    above the resident size before the step)."""
+    """Run `step` once to warm up, then `repeats` times; the median wall-clock and CPU
+    seconds (all threads) and the largest peak MiB above the resident size before the step."""
     malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
     step()
-    times, peaks = [], []
+    times, cpu_times, peaks = [], [], []
     for _ in range(repeats):
         malloc_trim(0)
         with open("/proc/self/clear_refs", "w") as clear_refs:
             clear_refs.write("5")  # VmHWM := VmRSS
         before = status_mib("VmRSS")
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         step()
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
         peaks.append(status_mib("VmHWM") - before)
-    return float(np.median(times)), max(peaks)
+    return dict(seconds=float(np.median(times)), cpu_seconds=float(np.median(cpu_times)),
+                peak_mib=max(peaks))
 
 
 def batch():
@@ -127,18 +129,16 @@ def torch_step():
 def worker(name, repeats):
     """Measure one framework in this process and print the result as a JSON line."""
     step = torch_step() if name == "torch" else minigrad_step(name == "minigrad-numba")
-    seconds, peak_mib = measure(step, repeats)
-    print(json.dumps(dict(seconds=seconds, peak_mib=peak_mib)))
+    print(json.dumps(measure(step, repeats)))
 
 
 def run_worker(name, repeats):
-    """(median seconds, peak MiB) measured in a fresh Python process."""
+    """measure()'s figures, from a fresh Python process."""
     done = subprocess.run([sys.executable, __file__, "--worker", name, "--repeats",
                            str(repeats)], capture_output=True, text=True)
     if done.returncode:
         sys.exit(f"the {name} subprocess failed:\n{done.stderr}")
-    result = json.loads(done.stdout.splitlines()[-1])
-    return result["seconds"], result["peak_mib"]
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def main():
@@ -154,19 +154,20 @@ def main():
         names.remove("PyTorch")
     print(f"training step of {BLOCKS} ResNet basic blocks, input {'x'.join(map(str, SHAPE))} "
           f"float32; median time and largest peak memory above the step's start over "
-          f"{args.repeats} steps after a warm-up")
-    columns = [("", 16), ("step ms", 8), ("peak MiB", 8), ("time / Numba", 12)]
+          f"{args.repeats} steps after a warm-up; CPU ms sums all threads (it leaves out "
+          f"waiting for a core on a loaded machine)")
+    columns = [("", 16), ("step ms", 8), ("CPU ms", 8), ("peak MiB", 8), ("time / Numba", 12)]
     if "PyTorch" in names:
         columns += [("time / PyTorch", 14), ("memory / PyTorch", 16)]
     table = harness.Table(*columns)
     results = {name: run_worker(WORKERS[name], args.repeats) for name in names}
-    numba_seconds = results["minigrad (Numba)"][0]
-    for name, (seconds, peak_mib) in results.items():
-        cells = [name, harness.ms(1e3 * seconds), f"{peak_mib:.0f}",
-                 f"{seconds / numba_seconds:.2f}"]
-        if "PyTorch" in results:
-            torch_seconds, torch_mib = results["PyTorch"]
-            cells += [f"{seconds / torch_seconds:.2f}", f"{peak_mib / torch_mib:.2f}"]
+    numba, torch = results["minigrad (Numba)"], results.get("PyTorch")
+    for name, result in results.items():
+        cells = [name, harness.ms(1e3 * result["seconds"]), harness.ms(1e3 * result["cpu_seconds"]),
+                 f"{result['peak_mib']:.0f}", f"{result['seconds'] / numba['seconds']:.2f}"]
+        if torch:
+            cells += [f"{result['seconds'] / torch['seconds']:.2f}",
+                      f"{result['peak_mib'] / torch['peak_mib']:.2f}"]
         table.row(*cells)
 
 if __name__ == "__main__":
