@@ -105,7 +105,7 @@ def test_batch_norm_2d_equals_batch_norm_1d_on_the_pixels_as_rows(shape, data):
     assert_allclose(out_2d.data.transpose(0, 2, 3, 1).reshape(n * h * w, c), out_1d,
                     rtol=1e-10, atol=1e-12)
     for a, b in zip(stats_2d, stats_1d):
-        assert_allclose(a, b, rtol=1e-12)
+        assert_allclose(a, b, rtol=1e-12, atol=1e-15)  # a mean near 0: absolute rounding
 
 
 def test_batch_norm_rejects_one_value_per_channel_in_training():
@@ -222,7 +222,7 @@ def test_normalize_keeps_float32():
     assert out.dtype == np.float32 and x.grad.dtype == np.float32
 
 
-def test_normalize_is_stable_when_the_mean_is_large_against_the_spread():
+def test_normalize_is_stable_when_the_mean_is_large_against_the_spread(jit):
     # values 1e8 + (-1, 0, 1): the one-pass E[x^2] - E[x]^2 would lose every digit of the
     # variance 2/3 in float64; two passes keep it, so the output is (-1, 0, 1) / sqrt(2/3).
     x = mg.Tensor(1e8 + np.array([[-1.0, 0.0, 1.0]]))
@@ -231,6 +231,17 @@ def test_normalize_is_stable_when_the_mean_is_large_against_the_spread():
 
 
 # --- the two kernel paths --------------------------------------------------------------------
+
+@pytest.mark.parametrize("kernels", [reference, jit], ids=["reference", "jit"])
+def test_norm_moments_are_exact_with_an_outlier_first(kernels):
+    # 1e8 + (1000, 0, 1, -1): the Numba kernel shifts by the first value, the outlier.
+    # Mean 1e8 + 250; deviations 750, -250, -249, -251; variance
+    # (562500 + 62500 + 62001 + 63001) / 4 = 187500.5.
+    x = (1e8 + np.array([1000.0, 0.0, 1.0, -1.0])).reshape(1, 1, 4)
+    mean, var = kernels.norm_moments(x)
+    assert_allclose(mean, [1e8 + 250], rtol=1e-15)
+    assert_allclose(var, [187500.5], rtol=1e-12)
+
 
 @given(view=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 6)),
        dtype=st.sampled_from([np.float32, np.float64]), data=st.data())
@@ -241,11 +252,14 @@ def test_jit_and_reference_norm_kernels_agree(view, dtype, data):
     for ref, got in zip((mean, var), jit.norm_moments(x)):
         assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
     rstd = 1 / np.sqrt(var + EPS)
-    x_hat = ((x - mean[:, None]) * rstd[:, None]).astype(dtype)
+    x_hat = reference.standardize(x, mean.astype(dtype), rstd.astype(dtype))
+    assert x_hat.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-10
+    assert_allclose(jit.standardize(x, mean.astype(dtype), rstd.astype(dtype)), x_hat,
+                    rtol=tol, atol=tol)
     expected = reference.norm_backward(grad, x_hat, rstd)
     got = jit.norm_backward(grad, x_hat, rstd)
     assert got.dtype == expected.dtype == dtype
-    tol = 1e-5 if dtype == np.float32 else 1e-10
     assert_allclose(got, expected, rtol=tol, atol=tol * np.abs(expected).max(initial=1.0))
 
 

@@ -29,6 +29,14 @@ def norm_moments(x):
     return mean, np.mean(centered * centered, axis=(0, 2))
 
 
+def standardize(x, mean, rstd):
+    """x_hat = (x - mean[k]) * rstd[k] for every slice k.
+
+    Shapes: x (A, K, B), mean and rstd (K,) in x's dtype -> x_hat (A, K, B).
+    """
+    return (x - mean[:, None]) * rstd[:, None]
+
+
 def norm_backward(grad, x_hat, rstd):
     """The gradient of x_hat = (x - mean) * rstd through the statistics, per slice k:
     dx = (g - mean(g) - x_hat * mean(g * x_hat)) * rstd, means over axes 0 and 2.

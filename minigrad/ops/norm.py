@@ -39,9 +39,8 @@ class Normalize(Function):
     """
 
     def forward(self, x, mean, rstd, view):
-        x3 = x.reshape(view)  # (A, K, B)
-        x_hat = x3 - mean.astype(x.dtype)[:, None]
-        x_hat *= rstd.astype(x.dtype)[:, None]
+        x3 = np.ascontiguousarray(x).reshape(view)  # (A, K, B)
+        x_hat = kernels.standardize(x3, mean.astype(x.dtype), rstd.astype(x.dtype))
         self.save_for_backward(x_hat, rstd)
         return x_hat.reshape(x.shape)
 
