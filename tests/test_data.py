@@ -83,6 +83,15 @@ def test_shape_geometry_matches_the_class():
         assert fill == pytest.approx(expected[label], abs=0.12), (label, fill)
 
 
+def test_single_shapes_are_large():
+    # one shape per image has radius r in [0.2, 0.35] * size; its box's longer side is 2r for
+    # a disc, 2 * 0.9r for a square, 2.2r for a triangle's base, give or take a pixel of
+    # rasterisation: at size 40 between 1.8 * 8 - 1 = 13.4 and 2.2 * 14 + 1 = 31.8 pixels
+    shapes = data.make_shapes(120, size=40, seed=3)
+    sides = np.array([max(x2 - x1, y2 - y1) for ((x1, y1, x2, y2),) in shapes["boxes"]])
+    assert sides.min() >= 13.4 and sides.max() <= 31.8
+    assert sides.min() <= 16 and sides.max() >= 26  # the whole range is drawn
+
 def test_multi_shape_targets_are_consistent():
     shapes = data.make_shapes(40, size=48, min_shapes=2, max_shapes=4, seed=2)
     for i in range(40):

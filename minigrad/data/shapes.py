@@ -32,8 +32,10 @@ def make_shapes(n, size=32, min_shapes=1, max_shapes=1, seed=None):
                          f"min_shapes={min_shapes}, max_shapes={max_shapes}")
     rng = np.random.default_rng(seed)
     ys, xs = np.mgrid[0:size, 0:size] + 0.5  # pixel centres, (size, size) each
-    # one shape fills up to a third of the image; several shapes are smaller to fit
-    radius_range = (0.15 * size, 0.32 * size) if max_shapes == 1 else (0.1 * size, 0.2 * size)
+    # a single shape is drawn large: its radius is at least a fifth of the image, so that even
+    # at 20-24 pixels the corners that tell the classes apart span several pixels; several
+    # shapes are smaller to fit
+    radius_range = (0.2 * size, 0.35 * size) if max_shapes == 1 else (0.1 * size, 0.2 * size)
     out = {"images": np.empty((n, 3, size, size), np.float32),
            "semantic_masks": np.zeros((n, size, size), np.int64),
            "labels": [], "boxes": [], "instance_masks": []}
