@@ -77,15 +77,15 @@ class ScaleShift(Function):
     def forward(self, x, weight, bias, view):
         x3 = np.ascontiguousarray(x).reshape(view)  # (A, P, B)
         self.save_for_backward(x3, weight)
-        y = kernels.scale_shift(x3, weight.astype(x.dtype).reshape(-1),
-                                bias.astype(x.dtype).reshape(-1))  # (P,) each
+        y = kernels.scale_shift(x3, weight.astype(x.dtype, copy=False).reshape(-1),
+                                bias.astype(x.dtype, copy=False).reshape(-1))  # (P,) each
         return y.reshape(x.shape)
 
     def backward(self, grad):
         x3, weight = self.saved_tensors
         grad3 = np.ascontiguousarray(grad).reshape(x3.shape)  # (A, P, B)
         dx, dweight, dbias = kernels.scale_shift_backward(
-            grad3, x3, weight.astype(grad.dtype).reshape(-1))  # (P,)
+            grad3, x3, weight.astype(grad.dtype, copy=False).reshape(-1))  # (P,)
         return dx.reshape(grad.shape), dweight.reshape(weight.shape), dbias.reshape(weight.shape)
 
 
