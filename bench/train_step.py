@@ -66,8 +66,9 @@ def status_mib(field):
 
 
 def measure(step, repeats):
-    """Run `step` once to warm up, then `repeats` times; the median wall-clock and CPU
-    seconds (all threads) and the largest peak MiB above the resident size before the step."""
+    """Run `step` once to warm up, then `repeats` times; the median and the best wall-clock
+    seconds, the median CPU seconds (all threads) and the largest peak MiB above the
+    resident size before the step."""
     malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
     step()
     times, cpu_times, peaks = [], [], []
@@ -81,8 +82,8 @@ def measure(step, repeats):
         times.append(time.perf_counter() - start)
         cpu_times.append(time.process_time() - cpu_start)
         peaks.append(status_mib("VmHWM") - before)
-    return dict(seconds=float(np.median(times)), cpu_seconds=float(np.median(cpu_times)),
-                peak_mib=max(peaks))
+    return dict(seconds=float(np.median(times)), best_seconds=min(times),
+                cpu_seconds=float(np.median(cpu_times)), peak_mib=max(peaks))
 
 
 def batch():
@@ -154,21 +155,24 @@ def main():
         names.remove("PyTorch")
     print(f"training step of {BLOCKS} ResNet basic blocks, input {'x'.join(map(str, SHAPE))} "
           f"float32; median time and largest peak memory above the step's start over "
-          f"{args.repeats} steps after a warm-up; CPU ms sums all threads (it leaves out "
-          f"waiting for a core on a loaded machine)")
-    columns = [("", 16), ("step ms", 8), ("CPU ms", 8), ("peak MiB", 8), ("time / Numba", 12)]
+          f"{args.repeats} steps after a warm-up, and the fastest step; CPU ms sums all threads "
+          f"(it leaves out waiting for a core on a loaded machine); time ratios of the medians")
+    columns = [("", 16), ("step ms", 8), ("best ms", 8), ("CPU ms", 8), ("peak MiB", 8),
+               ("time / Numba", 12)]
     if "PyTorch" in names:
         columns += [("time / PyTorch", 14), ("memory / PyTorch", 16)]
     table = harness.Table(*columns)
     results = {name: run_worker(WORKERS[name], args.repeats) for name in names}
     numba, torch = results["minigrad (Numba)"], results.get("PyTorch")
     for name, result in results.items():
-        cells = [name, harness.ms(1e3 * result["seconds"]), harness.ms(1e3 * result["cpu_seconds"]),
+        cells = [name, *(harness.ms(1e3 * result[key])
+                         for key in ("seconds", "best_seconds", "cpu_seconds")),
                  f"{result['peak_mib']:.0f}", f"{result['seconds'] / numba['seconds']:.2f}"]
         if torch:
             cells += [f"{result['seconds'] / torch['seconds']:.2f}",
                       f"{result['peak_mib'] / torch['peak_mib']:.2f}"]
         table.row(*cells)
+
 
 if __name__ == "__main__":
     main()
