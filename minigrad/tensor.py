@@ -2,8 +2,12 @@
 
 A Tensor wraps a NumPy array. An op is a `Function` subclass; `Function.apply` runs its
 forward on the arrays and, when a gradient is wanted, keeps the Function instance as the
-output's `_ctx`: the context holds the parent Tensors and whatever forward saved. A
-backward pass walks these contexts from the output to the leaves in topological order.
+output's `_ctx`. The graph is made of these contexts: each holds whatever its forward
+saved and, in `parents`, one node per input: the Function that computed it, the input
+itself if it is a leaf that requires grad, or None (as PyTorch's `grad_fn.next_functions`).
+A context does not hold its inputs' values, so an intermediate result is freed as soon as
+nothing but the graph would refer to it. A backward pass walks the contexts from the output
+to the leaves in topological order.
 
 No node refers back to its output, so graphs contain no reference cycles and Python's
 reference counting frees them the moment the last Tensor of a step goes out of scope.
@@ -128,8 +132,13 @@ class Tensor:
         self.grad = None
 
     def register_hook(self, fn):
-        """Call `fn(grad)` with this tensor's gradient during backward; a returned array replaces it."""
-        self._hooks = (self._hooks or []) + [fn]
+        """Call `fn(grad)` with this tensor's gradient during backward; a returned array
+        replaces it. The hook lives on the tensor's graph node (its Function, or itself)."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: this tensor does not require grad, so no "
+                               "gradient will reach it")
+        node = _graph_node(self)
+        node._hooks = (node._hooks or []) + [fn]
 
     # --- backward --------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False):
@@ -152,9 +161,10 @@ class Tensor:
             if grad.shape != self.shape:
                 raise ValueError(f"backward: grad has shape {grad.shape}, "
                                  f"expected the output's shape {self.shape}")
-        pending = _count_consumers(self)
-        grads = {id(self): grad}
-        ready = [self]
+        root = _graph_node(self)
+        pending = _count_consumers(root)
+        grads = {id(root): grad}
+        ready = [root]
         while ready:
             node = ready.pop()
             g = grads.pop(id(node))
@@ -162,31 +172,30 @@ class Tensor:
                 for hook in node._hooks:
                     replaced = hook(g)
                     g = g if replaced is None else replaced
-            ctx = node._ctx
-            if ctx is None:  # a leaf: accumulate, as PyTorch does
+            if isinstance(node, Tensor):  # a leaf: accumulate, as PyTorch does
                 node.grad = g.copy() if node.grad is None else node.grad + g
                 continue
-            if ctx.saved_tensors is None:
-                raise RuntimeError(f"backward: trying to backward through {type(ctx).__name__} "
+            if node.saved_tensors is None:
+                raise RuntimeError(f"backward: trying to backward through {type(node).__name__} "
                                    "a second time; its saved values were freed by the first "
                                    "backward(). Pass retain_graph=True to the first call.")
-            parent_grads = ctx.backward(g)
+            parent_grads = node.backward(g)
             if not isinstance(parent_grads, tuple):
                 parent_grads = (parent_grads,)
-            if not retain_graph and ctx.saved_tensors:
-                ctx.saved_tensors = None
-            for parent, pg in zip(ctx.parents, parent_grads):
-                if pg is None or not parent.requires_grad:
+            if not retain_graph and node.saved_tensors:
+                node.saved_tensors = None
+            for parent, pg in zip(node.parents, parent_grads):
+                if pg is None or parent is None:
                     continue
-                data = parent.data
-                if pg.shape != data.shape:
-                    pg = unbroadcast(pg, data.shape)
-                    if pg.shape != data.shape:
-                        raise RuntimeError(f"{type(ctx).__name__}.backward returned a gradient "
-                                           f"of shape {pg.shape} for an input of shape "
-                                           f"{data.shape}")
-                if pg.dtype != data.dtype:
-                    pg = pg.astype(data.dtype)
+                shape, dtype = (parent.data.shape, parent.data.dtype) \
+                    if isinstance(parent, Tensor) else parent._output
+                if pg.shape != shape:
+                    pg = unbroadcast(pg, shape)
+                    if pg.shape != shape:
+                        raise RuntimeError(f"{type(node).__name__}.backward returned a gradient "
+                                           f"of shape {pg.shape} for an input of shape {shape}")
+                if pg.dtype != dtype:
+                    pg = pg.astype(dtype)
                 key = id(parent)
                 grads[key] = grads[key] + pg if key in grads else pg
                 pending[key] -= 1
@@ -242,16 +251,24 @@ class Tensor:
 tensor = Tensor
 
 
+def _graph_node(t):
+    """The node standing for tensor `t` in a graph: the Function that computed it, `t`
+    itself if it is a leaf that requires grad, or None (no gradient flows to it)."""
+    if t._ctx is not None:
+        return t._ctx
+    return t if t.requires_grad else None
+
+
 def _count_consumers(root):
-    """For every node reachable from `root` that needs a gradient: how many uses it has."""
+    """For every node reachable from `root`: how many uses it has in this graph."""
     pending = {}
     stack = [root]
     while stack:
-        ctx = stack.pop()._ctx
-        if ctx is None:
+        node = stack.pop()
+        if isinstance(node, Tensor):  # a leaf
             continue
-        for parent in ctx.parents:
-            if parent.requires_grad:
+        for parent in node.parents:
+            if parent is not None:
                 key = id(parent)
                 if key not in pending:
                     pending[key] = 0
@@ -272,6 +289,8 @@ class Function:
     `MyOp.apply(*tensors, **params)`.
     """
 
+    _hooks = None  # gradient hooks of the tensor this Function computed (register_hook)
+
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
 
@@ -280,12 +299,14 @@ class Function:
         ctx = cls()
         if not all(map(isinstance, inputs, itertools.repeat(Tensor))):
             inputs = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
-        ctx.parents = inputs
         ctx.saved_tensors = ()
         # map with attrgetter runs in C: this method is the per-op overhead of the engine
         ctx.needs_input_grad = needs = tuple(map(_requires_grad, inputs))
         out = ctx.forward(*map(_data, inputs), **params)
         if _grad_enabled and True in needs:
+            # the graph keeps nodes, not the inputs' values (see the module docstring)
+            ctx.parents = tuple(map(_graph_node, inputs))
+            ctx._output = out.shape, out.dtype  # what a gradient sent to this node must be
             return Tensor._wrap(out, True, ctx)
         return Tensor._wrap(out, False, None)
 

@@ -1,12 +1,14 @@
 """Pictures with matplotlib: the computation graph behind a Tensor and a classifier's
-decision regions. Nothing here changes a tensor; the graph is read through `_ctx`, the
-Function that made a tensor, and `_ctx.parents`, the tensors that Function consumed.
+decision regions. Nothing here changes a tensor. The graph is read the way backward reads
+it: a tensor's `_ctx` is the Function that made it, and `_ctx.parents` holds one node per
+input of that Function: the Function that made the input, the input itself if it is a
+leaf that requires grad, or None (a constant, outside the graph).
 """
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
 
-from .tensor import Tensor
+from .tensor import Function, Tensor, _graph_node
 
 _TENSOR_STYLE = dict(boxstyle="round,pad=0.4", facecolor="#dceefc", edgecolor="#2b6ca3")
 _OP_STYLE = dict(boxstyle="round4,pad=0.4", facecolor="#fde5c8", edgecolor="#b8660b")
@@ -14,16 +16,19 @@ _ARROW = dict(arrowstyle="-|>", color="0.35", shrinkA=6, shrinkB=6)
 
 
 def topological_order(tensor):
-    """Every tensor `tensor` was computed from, in backward order: each before its parents.
+    """The graph nodes behind `tensor` in backward order: each before its parents.
 
-    This is the order in which backward can visit the graph: a node comes only after every
-    node that consumed it, so its gradient is complete (summed over all paths) when reached.
-    The walk is iterative, as the engine's: count each node's consumers, then release a
-    node when its last consumer has been visited (Kahn's algorithm). Constants (tensors that
-    need no gradient) are included; backward itself skips them.
+    A node is a Function (standing for the tensor it computed) or a leaf Tensor. This is
+    the order in which backward can visit them: a node comes only after every node that
+    consumed it, so its gradient is complete (summed over all paths) when reached. The walk
+    is iterative, as the engine's: count each node's consumers, then release a node when
+    its last consumer has been visited (Kahn's algorithm). Empty if `tensor` has no graph.
     """
+    root = _graph_node(tensor)
+    if root is None:
+        return []
     consumers = {}  # id(node) -> how many times ops in this graph use it
-    stack = [tensor]
+    stack = [root]
     while stack:
         node = stack.pop()
         for parent in _parents(node):
@@ -31,7 +36,7 @@ def topological_order(tensor):
                 consumers[id(parent)] = 0
                 stack.append(parent)
             consumers[id(parent)] += 1
-    order, ready = [], [tensor]
+    order, ready = [], [root]
     while ready:
         node = ready.pop()
         order.append(node)
@@ -42,8 +47,10 @@ def topological_order(tensor):
     return order
 
 
-def _parents(tensor):
-    return tensor._ctx.parents if tensor._ctx is not None else ()
+def _parents(node):
+    if isinstance(node, Function):
+        return [parent for parent in node.parents if parent is not None]
+    return []
 
 
 def draw_graph(tensor, ax=None, names=None):
@@ -51,53 +58,60 @@ def draw_graph(tensor, ax=None, names=None):
 
     Columns are topological depth: `tensor` on the right, each node one column left of
     the deepest consumer, so every arrow points right. A tensor shows its value (and
-    gradient, once backward ran) if it holds one number, else its shape. `names`, a dict
-    {"name": tensor}, labels the tensors you care about. Returns the Axes.
+    gradient, once backward ran) if it holds one number, else its shape. The graph keeps
+    no intermediate values, so an intermediate tensor shows its value only if you name it:
+    `names`, a dict {"name": tensor}, labels the tensors you care about. Returns the Axes.
     """
     if not isinstance(tensor, Tensor):
         raise TypeError(f"draw_graph: expected a Tensor, got {type(tensor).__name__}")
     order = topological_order(tensor)
-    name_of = {id(t): name for name, t in (names or {}).items()}
-    depth = {id(tensor): 0}
+    if not order:
+        raise ValueError("draw_graph: this tensor has no graph (it does not require grad)")
+    named = {id(_graph_node(t)): (name, t) for name, t in (names or {}).items()
+             if isinstance(t, Tensor) and t.requires_grad}
+    named.setdefault(id(order[0]), (None, tensor))
+    depth = {id(order[0]): 0}
     for node in order:  # all consumers come first, so depth[id(node)] is final here
         for parent in _parents(node):
             depth[id(parent)] = max(depth.get(id(parent), 0), depth[id(node)] + 1)
 
-    # column 2d holds tensors at depth d, column 2d + 1 the ops that produced them
+    # column 2d holds the tensors at depth d, column 2d + 1 the ops that produced them
     columns = {}
     for node in order:
-        columns.setdefault(2 * depth[id(node)], []).append(node)
-        if node._ctx is not None:
-            columns.setdefault(2 * depth[id(node)] + 1, []).append(node._ctx)
+        columns.setdefault(2 * depth[id(node)], []).append(("tensor", node))
+        if isinstance(node, Function):
+            columns.setdefault(2 * depth[id(node)] + 1, []).append(("op", node))
     position = {}
     for column, members in columns.items():
         for row, member in enumerate(members):
-            position[id(member)] = (-column, (len(members) - 1) / 2 - row)
+            position[member[0], id(member[1])] = (-column, (len(members) - 1) / 2 - row)
 
     n_columns, n_rows = max(columns) + 1, max(len(m) for m in columns.values())
     if ax is None:
         _, ax = plt.subplots(figsize=(min(2 + 1.6 * n_columns, 20), 1 + 1.1 * n_rows))
-    artist = {}
+    box, op_box = {}, {}
     for node in order:
-        artist[id(node)] = ax.text(*position[id(node)], _tensor_label(node, name_of.get(id(node))),
-                                   ha="center", va="center", fontsize=8, bbox=_TENSOR_STYLE,
-                                   gid="tensor")
-        if node._ctx is not None:
-            ctx = node._ctx
-            artist[id(ctx)] = ax.text(*position[id(ctx)], type(ctx).__name__, ha="center",
-                                      va="center", fontsize=8, bbox=_OP_STYLE, gid="op")
+        name, shown = named.get(id(node), (None, node if isinstance(node, Tensor) else None))
+        label = _tensor_label(shown, name) if shown is not None else _shape_label(node)
+        box[id(node)] = ax.text(*position["tensor", id(node)], label, ha="center",
+                                va="center", fontsize=8, bbox=_TENSOR_STYLE, gid="tensor")
+        if isinstance(node, Function):
+            op_box[id(node)] = ax.text(*position["op", id(node)], type(node).__name__,
+                                       ha="center", va="center", fontsize=8, bbox=_OP_STYLE,
+                                       gid="op")
     for node in order:
-        if node._ctx is not None:
-            op = artist[id(node._ctx)]
-            _arrow(ax, op, artist[id(node)])
-            drawn = []
-            for parent in node._ctx.parents:
-                # an input used twice (x * x) gets a second arrow, curved; so does an arrow
-                # that skips columns, which would otherwise run through the nodes between
-                skips = position[id(node._ctx)][0] - position[id(parent)][0] > 1
-                bend = 0.4 * drawn.count(id(parent)) + (0.25 if skips else 0.0)
-                _arrow(ax, artist[id(parent)], op, bend)
-                drawn.append(id(parent))
+        if not isinstance(node, Function):
+            continue
+        op = op_box[id(node)]
+        _arrow(ax, op, box[id(node)])
+        drawn = []
+        for parent in _parents(node):
+            # an input used twice (x * x) gets a second arrow, curved; so does an arrow
+            # that skips columns, which would otherwise run through the nodes between
+            skips = position["op", id(node)][0] - position["tensor", id(parent)][0] > 1
+            bend = 0.4 * drawn.count(id(parent)) + (0.25 if skips else 0.0)
+            _arrow(ax, box[id(parent)], op, bend)
+            drawn.append(id(parent))
     ax.set_xlim(-n_columns + 0.3, 0.7)
     ax.set_ylim(-n_rows / 2, n_rows / 2)
     ax.axis("off")
@@ -119,6 +133,12 @@ def _tensor_label(tensor, name):
     else:
         lines.append(f"{tensor.shape} {tensor.dtype}")
     return "\n".join(lines)
+
+
+def _shape_label(function):
+    """An unnamed intermediate: only its shape and dtype are known (the graph keeps no values)."""
+    shape, dtype = function._output
+    return f"{shape} {dtype}"
 
 
 def plot_decision_boundary(predict_fn, X, y, ax=None, resolution=200):

@@ -8,6 +8,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.text import Annotation
 
 import minigrad as mg
+from minigrad.tensor import Function, _graph_node
 from minigrad.viz import draw_graph, plot_decision_boundary, topological_order
 
 
@@ -40,12 +41,17 @@ def random_graphs(draw):
     return nodes[-1], nodes
 
 
+def graph_parents(node):
+    return [p for p in node.parents if p is not None] if isinstance(node, Function) else []
+
+
 def reachable(output):
-    """Every tensor `output` depends on, by a plain search (no ordering)."""
-    seen, stack = {id(output): output}, [output]
+    """Every graph node `output` depends on, by a plain search (no ordering)."""
+    root = _graph_node(output)
+    seen, stack = {id(root): root}, [root]
     while stack:
         node = stack.pop()
-        for parent in (node._ctx.parents if node._ctx else ()):
+        for parent in graph_parents(node):
             if id(parent) not in seen:
                 seen[id(parent)] = parent
                 stack.append(parent)
@@ -59,9 +65,9 @@ def test_topological_order_puts_every_node_before_its_parents(graph):
     position = {id(t): i for i, t in enumerate(order)}
     assert len(position) == len(order), "a node appears twice"
     assert position.keys() == reachable(output).keys()
-    assert order[0] is output
+    assert order[0] is _graph_node(output)
     for node in order:
-        for parent in (node._ctx.parents if node._ctx else ()):
+        for parent in graph_parents(node):
             assert position[id(node)] < position[id(parent)]
 
 
@@ -70,7 +76,7 @@ def test_topological_order_of_the_micrograd_example():
     # each node after all of its consumers: L e d c, then a and b (both consumed by c) in
     # either order; a DFS preorder would put a right after d, before c has been visited
     order = [id(x) for x in topological_order(t["L"])]
-    assert order[:4] == [id(t[k]) for k in ["L", "e", "d", "c"]]
+    assert order[:4] == [id(t[k]._ctx) for k in ["L", "e", "d", "c"]]
     assert set(order[4:]) == {id(t["a"]), id(t["b"])}
 
 
@@ -80,8 +86,8 @@ def test_topological_order_of_a_long_chain_needs_no_recursion():
     for _ in range(5000):
         y = y * 1.0
     order = topological_order(y)
-    # 5000 products, their 5000 constant factors, and x
-    assert len(order) == 10001 and order[0] is y and sum(t is x for t in order) == 1
+    # 5000 products and x; the constant factors need no gradient, so are not in the graph
+    assert len(order) == 5001 and order[0] is y._ctx and sum(t is x for t in order) == 1
 
 
 def node_texts(ax, kind):
@@ -111,19 +117,23 @@ def test_draw_graph_lays_out_by_depth_after_backward():
     ax.figure.canvas.draw()  # arrows anchored to the labels resolve at draw time
 
 
-def test_draw_graph_of_arrays_shows_shapes_and_constants():
+def test_draw_graph_of_arrays_shows_shapes():
     x = mg.tensor(np.ones((4, 3), np.float32), requires_grad=True)
     w = mg.tensor(np.ones((3, 2), np.float32), requires_grad=True)
     fig, ax = plt.subplots()
     assert draw_graph(((x @ w).relu() * 2).sum(), ax=ax) is ax
     labels = sorted(t.get_text() for t in node_texts(ax, "tensor"))
+    # w, the outputs of matmul, relu and * 2, x, and the sum: 8 entries of 2 * relu(1+1+1);
+    # the constant 2 needs no gradient, so it is not part of the graph
     assert labels == ["(3, 2) float32", "(4, 2) float32", "(4, 2) float32", "(4, 2) float32",
-                      "(4, 3) float32", "data 2", "data 48"]  # 8 entries of 2 * relu(1+1+1)
+                      "(4, 3) float32", "data 48"]
 
 
-def test_draw_graph_rejects_arrays():
+def test_draw_graph_rejects_arrays_and_tensors_without_graph():
     with pytest.raises(TypeError, match="expected a Tensor"):
         draw_graph(np.ones(3))
+    with pytest.raises(ValueError, match="no graph"):
+        draw_graph(mg.tensor([1.0, 2.0]) * 2)
 
 
 def test_plot_decision_boundary_colours_the_predicted_classes():

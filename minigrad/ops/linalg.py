@@ -18,13 +18,13 @@ class MatMul(Function):
 
     def backward(self, grad):
         a, b = self.saved_tensors
-        if b.ndim == 1:  # b's dropped axis was the last one of the output
+        a_vec, b_vec = a.ndim == 1, b.ndim == 1
+        if b_vec:  # b's dropped axis was the last one of the output
             b, grad = b[:, None], np.expand_dims(grad, -1)
-        if a.ndim == 1:
+        if a_vec:
             a, grad = a[None, :], np.expand_dims(grad, -2)
         grad_a = grad @ np.swapaxes(b, -1, -2) if self.needs_input_grad[0] else None
         grad_b = np.swapaxes(a, -1, -2) @ grad if self.needs_input_grad[1] else None
-        a_vec, b_vec = self.parents[0].ndim == 1, self.parents[1].ndim == 1
         if grad_a is not None and a_vec:
             grad_a = grad_a[..., 0, :]
         if grad_b is not None and b_vec:
