@@ -190,6 +190,9 @@ def test_fuse_conv_bn_matches_torch():
 def test_a_weight_or_a_bias_alone(x, dtype, data):
     if x.shape[0] == 1:
         x = np.concatenate([x, x[::-1] * 0.5])
+    # layer_norm over the last axis alone: with 2 values nearly equal, x_hat's gradient is
+    # a difference of terms 1/std larger than itself, beyond float32's 1e-4
+    assume(dtype == np.float64 or x.std(axis=-1).min() > 0.1)
     c, last = x.shape[1], x.shape[-1:]
     w, b = data.draw(arrays((c,))), data.draw(arrays(last))
     assert_same_as_torch(lambda x, w: F.group_norm(x, 1, w),
