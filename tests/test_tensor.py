@@ -1,6 +1,7 @@
 """The engine: construction rules, backward semantics, graph lifetime, errors."""
 import gc
 import sys
+import weakref
 
 import numpy as np
 import pytest
@@ -202,6 +203,31 @@ def test_deep_chain_of_100000_ops_backpropagates():
     np.testing.assert_allclose(x.grad, 1.00001 ** 100_000, rtol=1e-9)
     assert sys.getrecursionlimit() == limit
     del y  # freeing the chain must not overflow the C stack either
+
+
+def test_graph_does_not_keep_intermediate_tensors():
+    # Add saves nothing for backward, so once the program drops y nothing holds its value;
+    # the graph keeps the Mul that made y (and what Mul saved), as PyTorch keeps grad_fn
+    x = Tensor(np.arange(3.0), requires_grad=True)
+    y = x * 2.0
+    y_ref = weakref.ref(y)
+    z = (y + 1.0).sum()
+    del y
+    assert y_ref() is None
+    z.backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_hook_on_an_intermediate_tensor_outlives_it():
+    x = Tensor(np.ones(2), requires_grad=True)
+    y = x * 3.0
+    y.register_hook(lambda g: g * 10)
+    z = y.sum()
+    del y
+    z.backward()
+    np.testing.assert_array_equal(x.grad, [30.0, 30.0])
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        Tensor(1.0).register_hook(print)
 
 
 def _live_tensors():
