@@ -13,7 +13,7 @@ No node refers back to its output, so graphs contain no reference cycles and Pyt
 reference counting frees them the moment the last Tensor of a step goes out of scope.
 """
 import contextlib
-import itertools
+import functools
 import operator
 
 import numpy as np
@@ -277,8 +277,9 @@ def _count_consumers(root):
     return pending
 
 
-_requires_grad = operator.attrgetter("requires_grad")
+# map over these runs in C: Function.apply is the engine's per-op cost
 _data = operator.attrgetter("data")
+_is_not_none = functools.partial(operator.is_not, None)
 
 
 class Function:
@@ -297,18 +298,23 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         ctx = cls()
-        if not all(map(isinstance, inputs, itertools.repeat(Tensor))):
+        try:
+            parents = tuple(map(_graph_node, inputs))
+        except AttributeError:  # a number or an ndarray among the inputs: wrap it first
             inputs = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+            parents = tuple(map(_graph_node, inputs))
+        ctx.parents = parents
         ctx.saved_tensors = ()
-        # map with attrgetter runs in C: this method is the per-op overhead of the engine
-        ctx.needs_input_grad = needs = tuple(map(_requires_grad, inputs))
         out = ctx.forward(*map(_data, inputs), **params)
-        if _grad_enabled and True in needs:
-            # the graph keeps nodes, not the inputs' values (see the module docstring)
-            ctx.parents = tuple(map(_graph_node, inputs))
+        if _grad_enabled and any(map(_is_not_none, parents)):
             ctx._output = out.shape, out.dtype  # what a gradient sent to this node must be
             return Tensor._wrap(out, True, ctx)
         return Tensor._wrap(out, False, None)
+
+    @property
+    def needs_input_grad(self):
+        """One flag per input: does a gradient flow to it (for backward to skip work)."""
+        return tuple(parent is not None for parent in self.parents)
 
     def forward(self, *arrays, **params):
         raise NotImplementedError(f"{type(self).__name__} must define forward")
