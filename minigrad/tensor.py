@@ -306,15 +306,13 @@ class Function:
         ctx.parents = parents
         ctx.saved_tensors = ()
         out = ctx.forward(*map(_data, inputs), **params)
-        if _grad_enabled and any(map(_is_not_none, parents)):
-            ctx._output = out.shape, out.dtype  # what a gradient sent to this node must be
-            return Tensor._wrap(out, True, ctx)
+        if _grad_enabled:
+            # one flag per input: does a gradient flow to it (backward skips the others)
+            ctx.needs_input_grad = needs = tuple(map(_is_not_none, parents))
+            if True in needs:
+                ctx._output = out.shape, out.dtype  # what a gradient sent here must be
+                return Tensor._wrap(out, True, ctx)
         return Tensor._wrap(out, False, None)
-
-    @property
-    def needs_input_grad(self):
-        """One flag per input: does a gradient flow to it (for backward to skip work)."""
-        return tuple(parent is not None for parent in self.parents)
 
     def forward(self, *arrays, **params):
         raise NotImplementedError(f"{type(self).__name__} must define forward")
