@@ -505,12 +505,15 @@ def roi_align_backward(grad, batch_index, boxes, input_shape, spatial_scale, sam
 
 @numba.njit(cache=True, parallel=True)
 def window_argmax(x, taps_h, taps_w):
+    # Taps of -1 (padding) are skipped first, so every index used is valid and goes in
+    # unsigned (`_at`): Numba then drops its negative-index wraparound test from the loop.
     N, C, H, W = x.shape
     Ho, Kh = taps_h.shape
     Wo, Kw = taps_w.shape
     winner = np.empty((N, C, Ho, Wo), dtype=np.int64)
     for p in numba.prange(N * C):
-        n, c = p // C, p % C
+        plane = x[p // C, p % C]  # (H, W)
+        out = winner[p // C, p % C]  # (Ho, Wo)
         for oh in range(Ho):
             for ow in range(Wo):
                 best = -np.inf
@@ -525,11 +528,11 @@ def window_argmax(x, taps_h, taps_w):
                             continue
                         if where < 0:  # a window of -inf keeps its first position
                             where = h * W + w
-                        value = x[n, c, h, w]
-                        if value > best or np.isnan(value):
+                        value = plane[_at(h, 1, 0), _at(w, 1, 0)]
+                        if value > best or value != value:  # NaN wins, as in PyTorch
                             best = value
                             where = h * W + w
-                winner[n, c, oh, ow] = where
+                out[_at(oh, 1, 0), _at(ow, 1, 0)] = where
     return winner
 
 
