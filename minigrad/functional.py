@@ -597,3 +597,50 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
     grouped = _ops.reshape(x, (n, num_groups, -1))  # (N, G, C/G * H * W)
     x_hat, _, _ = _ops.normalize(grouped, (2,), eps)
     return _ops.scale_shift(_ops.reshape(x_hat, x.shape), weight, bias, 1)
+
+
+# --- padding ------------------------------------------------------------------------------
+
+_INDEX_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(x, pad, mode="constant", value=0.0):
+    """PyTorch's F.pad: `pad` lists (before, after) pairs from the last axis backwards.
+
+    constant: fill with `value` (negative widths crop, as PyTorch). reflect (mirror
+    without repeating the edge), replicate (repeat the edge) and circular (wrap around)
+    gather input elements by index, so the gradient of a padded element flows back to
+    the element it copies. Shapes: x (*, H, W), pad (left, right, top, bottom) ->
+    (*, H + top + bottom, W + left + right).
+    """
+    x = _as_tensor(x)
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: pad {pad} must hold (before, after) pairs for at most the "
+                         f"{x.ndim} axes of the input of shape {x.shape}")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = pad[2 * i], pad[2 * i + 1]
+    if mode == "constant":
+        crop = tuple(slice(max(-before, 0), n - max(-after, 0))
+                     for (before, after), n in zip(widths, x.shape))
+        if any(s.start >= s.stop for s in crop):
+            raise ValueError(f"pad: negative pad {pad} crops the input of shape {x.shape} "
+                             f"to nothing")
+        cropped = _ops.getitem(x, crop) if any(min(w) < 0 for w in widths) else x
+        return _ops.pad(cropped, [(max(b, 0), max(a, 0)) for b, a in widths],
+                        constant_values=value)
+    if mode not in _INDEX_MODES:
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or "
+                         f"'circular', got {mode!r}")
+    for (before, after), n in zip(widths, x.shape):
+        if min(before, after) < 0:
+            raise ValueError(f"pad: negative pad {pad} is only allowed in constant mode")
+        limit = n - 1 if mode == "reflect" else n if mode == "circular" else None
+        if limit is not None and max(before, after) > limit and before + after > 0:
+            raise ValueError(f"pad: {mode} padding {pad} is too large for the input of shape "
+                             f"{x.shape}: each width must be at most {limit} on that axis")
+    # index arrays per axis: np.pad of 0..n-1 in the matching NumPy mode says which input
+    # element each output position copies
+    index = [_np.pad(_np.arange(n), w, mode=_INDEX_MODES[mode]) for w, n in zip(widths, x.shape)]
+    return _ops.getitem(x, _np.ix_(*index))
