@@ -9,7 +9,7 @@ import minigrad as mg
 import minigrad.functional as F
 import minigrad.nn as nn
 from minigrad.kernels import jit, reference
-from minigrad.ops.pool import window_taps
+from minigrad.ops.pool import adaptive_taps, window_spans, window_taps
 from minigrad.testing import arrays, assert_gradcheck, pool2d_params
 
 # the `jit` fixture is fixed for all examples of one test run, so sharing it is safe
@@ -244,19 +244,49 @@ def test_max_pool_gradient_sums_over_windows_sharing_a_maximum(jit):
 
 # --- NumPy and Numba kernels agree ----------------------------------------------------------
 
-@given(params=pool2d_params(), data=st.data())
-def test_window_argmax_kernels_agree_with_ties_and_nan(params, data):
-    assume(reaches_input(params))
+def ties_nan_and_infinity(data, shape, dtype):
+    """Small integers (many ties) with some NaN and -inf."""
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    x = rng.integers(-2, 3, params["input_shape"]).astype(float)  # many ties
+    x = rng.integers(-2, 3, shape).astype(dtype)
     x[rng.random(x.shape) < 0.05] = np.nan
     x[rng.random(x.shape) < 0.05] = -np.inf
-    H, W = x.shape[2:]
+    return x
+
+
+def assert_window_max_kernels_agree(x, taps_h, taps_w, dilation):
+    spans = (*window_spans(taps_h), *window_spans(taps_w), dilation)
+    (jit_values, jit_positions), (values, positions) = (jit.window_max(x, *spans),
+                                                        reference.window_max(x, *spans))
+    assert jit_values.dtype == x.dtype and jit_positions.dtype == np.int64
+    np.testing.assert_array_equal(jit_values, values)  # NaN counts as equal to NaN here
+    np.testing.assert_array_equal(jit_positions, positions)
+
+
+@given(params=pool2d_params(), dtype=st.sampled_from([np.float32, np.float64]), data=st.data())
+def test_window_max_kernels_agree_on_sliding_windows(params, dtype, data):
+    assume(reaches_input(params))
+    x = ties_nan_and_infinity(data, params["input_shape"], dtype)
     out = F.max_pool2d(mg.Tensor(x), **pool_kwargs(params)).shape[2:]
     taps = [window_taps(n, k, s, p, d, o) for n, k, s, p, d, o in
-            zip((H, W), params["kernel_size"], params["stride"], params["padding"],
+            zip(x.shape[2:], params["kernel_size"], params["stride"], params["padding"],
                 params["dilation"], out)]
-    np.testing.assert_array_equal(jit.window_argmax(x, *taps), reference.window_argmax(x, *taps))
+    assert_window_max_kernels_agree(x, *taps, params["dilation"])
+
+
+@given(shape=adaptive_shapes, out_h=st.integers(1, 7), out_w=st.integers(1, 7),
+       dtype=st.sampled_from([np.float32, np.float64]), data=st.data())
+def test_window_max_kernels_agree_on_adaptive_windows(shape, out_h, out_w, dtype, data):
+    x = ties_nan_and_infinity(data, shape, dtype)
+    taps = [adaptive_taps(n, o) for n, o in zip(shape[2:], (out_h, out_w))]
+    assert_window_max_kernels_agree(x, *taps, (1, 1))
+
+
+def test_window_spans_clip_windows_to_the_input():
+    # Row of 5, kernel 3, stride 2, padding 1, dilation 2: taps o*2 - 1 + 2t, so window 0 is
+    # [-1, 1, 3] -> inside from 1, 2 taps; window 1 is [1, 3, 5] -> from 1, 2 taps.
+    start, length = window_spans(window_taps(5, 3, 2, 1, 2, 2))
+    np.testing.assert_array_equal(start, [1, 1])
+    np.testing.assert_array_equal(length, [2, 2])
 
 
 @given(shape=adaptive_shapes, size=st.tuples(st.integers(1, 6), st.integers(1, 6)),

@@ -347,30 +347,35 @@ def roi_align_backward(grad, batch_index, boxes, input_shape, spatial_scale, sam
 
 # --- pooling, unpooling and resampling (ops/pool.py, ops/resample.py) ----------------------
 # A window or an interpolation reads, per axis, the input indices in a taps table
-# (out, T); -1 marks a tap that reads nothing. Planes are flattened: position h*W + w.
+# (out, T); -1 marks a tap that reads nothing. Max pooling reads the same windows as a
+# start and a length per output (ops/pool.py, window_spans). Planes are flattened:
+# position h*W + w.
 
-def window_argmax(x, taps_h, taps_w):
-    """Flat position h*W + w of the maximum of each window, the first one in row-by-row scan
-    order on ties; a NaN wins over numbers (the last NaN scanned), as PyTorch.
+def window_max(x, start_h, length_h, start_w, length_w, dilation):
+    """The maximum of each window and its flat position h*W + w in the plane: the first
+    maximum in row-by-row scan order on ties, a NaN over numbers (the last NaN scanned), and
+    a window of -inf keeps its first position, as PyTorch.
 
-    Shapes: x (N, C, H, W), taps_h (Ho, Kh), taps_w (Wo, Kw) -> (N, C, Ho, Wo) int64.
+    Window (oh, ow) is the part of a pooling window inside the input: rows
+    start_h[oh] + a*D_h for a < length_h[oh], columns likewise.
+    Shapes: x (N, C, H, W), start_h and length_h (Ho,), start_w and length_w (Wo,)
+    -> values (N, C, Ho, Wo) of x's dtype, positions (N, C, Ho, Wo) int64.
     """
     N, C, H, W = x.shape
-    best = np.full((N, C, len(taps_h), len(taps_w)), -np.inf, dtype=x.dtype)
-    # a window of -inf keeps its first position inside the input
-    first_h = taps_h[np.arange(len(taps_h)), np.argmax(taps_h >= 0, axis=1)]
-    first_w = taps_w[np.arange(len(taps_w)), np.argmax(taps_w >= 0, axis=1)]
-    winner = np.broadcast_to(first_h[:, None] * W + first_w, best.shape).copy()
-    for a in range(taps_h.shape[1]):
-        rows = taps_h[:, a]
-        for b in range(taps_w.shape[1]):
-            cols = taps_w[:, b]
-            inside = (rows >= 0)[:, None] & (cols >= 0)[None, :]  # (Ho, Wo)
-            values = x[:, :, np.maximum(rows, 0)][:, :, :, np.maximum(cols, 0)]  # (N, C, Ho, Wo)
+    d_h, d_w = dilation
+    best = np.full((N, C, len(start_h), len(start_w)), -np.inf, dtype=x.dtype)
+    winner = np.broadcast_to(start_h[:, None] * W + start_w, best.shape).copy()  # (N, C, Ho, Wo)
+    for a in range(length_h.max()):
+        rows = start_h + a * d_h  # (Ho,): row a of every window
+        for b in range(length_w.max()):
+            cols = start_w + b * d_w  # (Wo,)
+            inside = (a < length_h)[:, None] & (b < length_w)[None, :]  # (Ho, Wo)
+            # clipped reads stand in for taps past a window's end; `inside` discards them
+            values = x[:, :, np.minimum(rows, H - 1)][:, :, :, np.minimum(cols, W - 1)]
             wins = inside & ((values > best) | np.isnan(values))
             best = np.where(wins, values, best)
             winner = np.where(wins, rows[:, None] * W + cols[None, :], winner)
-    return winner
+    return best, winner
 
 
 def gather_planes(x, indices):

@@ -5,9 +5,9 @@ described by a table of taps: `taps[o, t]` is the input index of the t-th elemen
 output o's window, or -1 where the window lies in the padding (or past the end of a
 shorter adaptive window). Windows are scanned row by row, as PyTorch scans them.
 
-Max pooling is two steps: find each window's winner (its flat position h*W + w in the
-input plane, not differentiable), then gather the winners. The gather's backward is a
-scatter to those positions, and max unpooling IS that scatter, with the gather as its
+Max pooling finds each window's winner (its flat position h*W + w in the input plane, not
+differentiable) and the winner's value in one kernel pass; its backward is a scatter to
+those positions, and max unpooling IS that scatter, with a gather of the winners as its
 backward (DESIGN.md rule 4). Average pooling is linear and separable per axis, so it is a
 `SeparableMap` (ops/resample.py) whose weights are 1/window size.
 """
@@ -18,18 +18,19 @@ from ..tensor import Function, Tensor
 from .resample import separable_map
 
 
-class GatherPlanes(Function):
-    """out[n, c].flat[i] = x[n, c].flat[indices[n, c].flat[i]]: max pooling, once the
-    winners are known.
+class MaxPool(Function):
+    """out[n, c].flat[i] = x[n, c].flat[indices[n, c].flat[i]]: max pooling, once the kernel
+    has found the winners `indices` and, in the same pass, their `values` (that gather).
 
-    Shapes: x (N, C, H, W), indices (N, C, Ho, Wo) int64 in [0, H*W) -> (N, C, Ho, Wo).
+    Shapes: x (N, C, H, W), values and indices (N, C, Ho, Wo), indices int64 in [0, H*W)
+    -> (N, C, Ho, Wo).
     Backward: dx = scatter-add of grad to `indices` (a position that won several
     overlapping windows collects the gradient of each).
     """
 
-    def forward(self, x, indices):
+    def forward(self, x, values, indices):
         self.indices, self.input_size = indices, x.shape[2:]
-        return kernels.gather_planes(np.ascontiguousarray(x), indices)
+        return values
 
     def backward(self, grad):
         return kernels.scatter_planes(np.ascontiguousarray(grad), self.indices,
@@ -80,6 +81,14 @@ def adaptive_taps(size, out_size):
     return np.where(taps < end[:, None], taps, -1)
 
 
+def window_spans(taps):
+    """(start, length) per window of its taps inside the input, which are consecutive taps:
+    the window as the max-pooling kernel reads it, clipped once instead of tested per tap."""
+    inside = taps >= 0
+    start = taps[np.arange(len(taps)), np.argmax(inside, axis=1)]  # the first tap inside
+    return start, inside.sum(axis=1)
+
+
 def average_weights(taps, include_pad):
     """Weight 1/length for each tap that reads the input, 0 for the others; a window's length
     counts its taps inside the input and those `include_pad` (an (out, T) mask) marks."""
@@ -90,22 +99,24 @@ def average_weights(taps, include_pad):
 
 # --- the ops; arguments are pairs, checked in functional.py ---------------------------------
 
-def max_pool_taps(x, taps_h, taps_w):
-    """Max over the windows given by the taps: (values, indices), both (N, C, Ho, Wo)."""
-    indices = kernels.window_argmax(np.ascontiguousarray(x.data), taps_h, taps_w)
-    return GatherPlanes.apply(x, indices=indices), Tensor(indices)
+def max_pool_taps(x, taps_h, taps_w, dilation):
+    """Max over the windows given by the taps, `dilation` apart: (values, indices), both
+    (N, C, Ho, Wo)."""
+    values, indices = kernels.window_max(np.ascontiguousarray(x.data), *window_spans(taps_h),
+                                         *window_spans(taps_w), dilation)
+    return MaxPool.apply(x, values=values, indices=indices), Tensor(indices)
 
 
 def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
     """(values, indices) of max pooling with -infinity padding."""
     taps = [window_taps(size, k, s, p, d, pooled_size(size, k, s, p, d, ceil_mode))
             for size, k, s, p, d in zip(x.shape[2:], kernel_size, stride, padding, dilation)]
-    return max_pool_taps(x, *taps)
+    return max_pool_taps(x, *taps, tuple(dilation))
 
 
 def adaptive_max_pool2d(x, output_size):
-    return max_pool_taps(x, *[adaptive_taps(size, out)
-                              for size, out in zip(x.shape[2:], output_size)])
+    taps = [adaptive_taps(size, out) for size, out in zip(x.shape[2:], output_size)]
+    return max_pool_taps(x, *taps, (1, 1))
 
 
 def max_unpool2d(x, indices, output_size):
