@@ -147,3 +147,23 @@ def test_numba_kernels_agree_with_numpy(data, dtype):
         getattr(reference, name)(*args, expected, *geometry.spatial())
         getattr(jit, name)(*args, actual, *geometry.spatial())
         np.testing.assert_allclose(actual, expected, **tol, err_msg=name)
+
+
+@pytest.mark.parametrize("stride, padding, dilation", [((1, 1), (1, 1), (1, 1)),
+                                                       ((2, 1), (2, 0), (1, 2)),
+                                                       ((1, 3), (0, 2), (2, 1))])
+def test_numba_depthwise_kernels_reuse_their_scratch_planes(stride, padding, dilation):
+    # the Numba kernels give each parallel iteration one scratch plane and reuse it for
+    # every plane of its block; the drawn cases above have fewer planes than blocks, so here
+    # 5 x 8 channels x 2 filters each = 80 output planes share at most 32 scratch planes
+    rng = np.random.default_rng(0)
+    x, weight = rng.standard_normal((5, 8, 9, 11)), rng.standard_normal((16, 1, 3, 2))
+    geometry = conv2d_geometry(x.shape, weight.shape, stride, padding, dilation, 8)
+    grad = rng.standard_normal((5, 16, *geometry.out_size))
+    for name, args, out in (("depthwise_conv2d", (x, weight), grad),
+                            ("depthwise_conv2d_input_grad", (grad, weight), x),
+                            ("depthwise_conv2d_weight_grad", (x, grad), weight)):
+        expected, actual = np.empty_like(out), np.full_like(out, np.nan)
+        getattr(reference, name)(*args, expected, *geometry.spatial())
+        getattr(jit, name)(*args, actual, *geometry.spatial())
+        np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12, err_msg=name)
