@@ -577,36 +577,35 @@ def roi_align_backward(grad, batch_index, boxes, input_shape, spatial_scale, sam
 # One parallel loop over the N*C planes: planes are independent, so scatters need no locks.
 
 @numba.njit(cache=True, parallel=True)
-def window_argmax(x, taps_h, taps_w):
-    # Taps of -1 (padding) are skipped first, so every index used is valid and goes in
-    # unsigned (`_at`): Numba then drops its negative-index wraparound test from the loop.
+def window_max(x, start_h, length_h, start_w, length_w, dilation):
+    # The windows come clipped to the input, so no tap needs a test and every index goes in
+    # unsigned (`_at`). The running maximum is updated by selects, not branches: on random
+    # data `value > best` is a coin toss that a branch predictor loses half the time.
     N, C, H, W = x.shape
-    Ho, Kh = taps_h.shape
-    Wo, Kw = taps_w.shape
+    Ho, Wo = start_h.size, start_w.size
+    d_h, d_w = dilation
+    best = np.empty((N, C, Ho, Wo), dtype=x.dtype)
     winner = np.empty((N, C, Ho, Wo), dtype=np.int64)
     for p in numba.prange(N * C):
         plane = x[p // C, p % C]  # (H, W)
-        out = winner[p // C, p % C]  # (Ho, Wo)
+        values, positions = best[p // C, p % C], winner[p // C, p % C]  # (Ho, Wo)
         for oh in range(Ho):
+            top, rows = start_h[oh], length_h[oh]
             for ow in range(Wo):
-                best = -np.inf
-                where = -1
-                for a in range(Kh):
-                    h = taps_h[oh, a]
-                    if h < 0:
-                        continue
-                    for b in range(Kw):
-                        w = taps_w[ow, b]
-                        if w < 0:
-                            continue
-                        if where < 0:  # a window of -inf keeps its first position
-                            where = h * W + w
-                        value = plane[_at(h, 1, 0), _at(w, 1, 0)]
-                        if value > best or value != value:  # NaN wins, as in PyTorch
-                            best = value
-                            where = h * W + w
-                out[_at(oh, 1, 0), _at(ow, 1, 0)] = where
-    return winner
+                left, cols = start_w[ow], length_w[ow]
+                # the first tap: a window of -inf keeps it, as PyTorch's start at -inf does
+                top_value = plane[_at(top, 1, 0), _at(left, 1, 0)]
+                where = top * W + left
+                for a in range(rows):
+                    h = top + a * d_h
+                    for b in range(cols):
+                        value = plane[_at(h, 1, 0), _at(b, d_w, left)]
+                        wins = (value > top_value) | (value != value)  # NaN wins, as PyTorch
+                        top_value = value if wins else top_value
+                        where = h * W + left + b * d_w if wins else where
+                values[_at(oh, 1, 0), _at(ow, 1, 0)] = top_value
+                positions[_at(oh, 1, 0), _at(ow, 1, 0)] = where
+    return best, winner
 
 
 @numba.njit(cache=True, parallel=True)
@@ -625,17 +624,20 @@ def gather_planes(x, indices):
 
 @numba.njit(cache=True, parallel=True)
 def scatter_planes(values, indices, height, width, accumulate):
+    # The callers guarantee indices in [0, height*width) (functional.max_unpool2d checks
+    # them), so they go in unsigned: no negative-index test per element.
     N, C, h, w = values.shape
     out = np.empty((N, C, height * width), dtype=values.dtype)
     for p in numba.prange(N * C):
-        n, c = p // C, p % C
-        out[n, c] = 0  # zeroed here, not by np.zeros: both threads share the page faults
+        plane = out[p // C, p % C]  # (height*width,)
+        plane[:] = 0  # zeroed here, not by np.zeros: both threads share the page faults
+        sources, targets = values[p // C, p % C], indices[p // C, p % C]  # (h, w)
         for i in range(h):
             for j in range(w):
                 if accumulate:
-                    out[n, c, indices[n, c, i, j]] += values[n, c, i, j]
+                    plane[numba.uint64(targets[i, j])] += sources[i, j]
                 else:
-                    out[n, c, indices[n, c, i, j]] = values[n, c, i, j]
+                    plane[numba.uint64(targets[i, j])] = sources[i, j]
     return out.reshape(N, C, height, width)
 
 
