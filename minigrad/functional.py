@@ -436,9 +436,10 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
 
 
 # --- normalization (normalization/nn issue) ------------------------------------------
-# The four normalisations are one op, `normalize(x, axes)`: they differ only in the axes the
-# statistics run over and in the shape of their affine parameters, which one op,
-# `scale_shift(x_hat, weight, bias, axis)`, lays along x's axes from `axis` on.
+# The four normalisations are one op, `normalize(x, axes, weight, bias, axis)`: they differ
+# only in the axes the statistics run over and in the shape of their affine parameters, which
+# lie along x's axes from `axis` on. With fixed statistics (evaluation) the layer is an affine
+# map of x, and `scale_shift(x_hat, weight, bias, axis)` applies the parameters alone.
 #   batch_norm     (N, C, *)  axes N and *        one mean per channel             weight (C,)
 #   layer_norm     (*, D...)  the last axes D...  one mean per sample              weight (D...)
 #   instance_norm  (N, C, *)  axes *              one mean per sample and channel  weight (C,)
@@ -516,14 +517,14 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     if count <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                          f"got input of shape {x.shape}")
-    x_hat, mean, var = _ops.normalize(x, (0, *range(2, x.ndim)), eps)
+    out, mean, var = _ops.normalize(x, (0, *range(2, x.ndim)), weight, bias, 1, eps)
     if running_mean is not None:
         if momentum is None:
             raise TypeError("batch_norm: momentum must be a number; for a cumulative average "
                             "pass 1/num_batches_tracked (nn.BatchNorm does this)")
         _update_running(running_mean, mean, momentum)
         _update_running(running_var, var * (count / (count - 1)), momentum)
-    return _ops.scale_shift(x_hat, weight, bias, 1)
+    return out
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -539,8 +540,8 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
                          f"normalized_shape {shape}")
     _check_vector("layer_norm", "weight", weight, shape)
     _check_vector("layer_norm", "bias", bias, shape)
-    x_hat, _, _ = _ops.normalize(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
-    return _ops.scale_shift(x_hat, weight, bias, x.ndim - len(shape))
+    start = x.ndim - len(shape)
+    return _ops.normalize(x, tuple(range(start, x.ndim)), weight, bias, start, eps)[0]
 
 
 def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
@@ -569,12 +570,12 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
     if count <= 1:
         raise ValueError(f"instance_norm: expected more than 1 spatial element when training, "
                          f"got input of shape {x.shape}")
-    x_hat, mean, var = _ops.normalize(x, tuple(range(2, x.ndim)), eps)
+    out, mean, var = _ops.normalize(x, tuple(range(2, x.ndim)), weight, bias, 1, eps)
     if running_mean is not None:
         _update_running(running_mean, mean.reshape(n, n_channels).mean(axis=0), momentum)
         unbiased = var.reshape(n, n_channels) * (count / (count - 1))  # (N, C)
         _update_running(running_var, unbiased.mean(axis=0), momentum)
-    return _ops.scale_shift(x_hat, weight, bias, 1)
+    return out
 
 
 def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
@@ -595,8 +596,13 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"group_norm: expected more than 1 value per group over the batch, "
                          f"got input of shape {x.shape} with num_groups={num_groups}")
     grouped = _ops.reshape(x, (n, num_groups, -1))  # (N, G, C/G * H * W)
-    x_hat, _, _ = _ops.normalize(grouped, (2,), eps)
-    return _ops.scale_shift(_ops.reshape(x_hat, x.shape), weight, bias, 1)
+    # a parameter per channel is, within a group, a parameter per position: repeated over H*W
+    plane = _np.ones((1, x.size // (n * n_channels)), x.dtype)  # (1, H * W)
+    weight, bias = (None if p is None else _ops.reshape(_ops.reshape(p, (n_channels, 1)) * plane,
+                                                        grouped.shape[1:])  # (G, C/G * H * W)
+                    for p in (weight, bias))
+    out, _, _ = _ops.normalize(grouped, (2,), weight, bias, 1, eps)
+    return _ops.reshape(out, x.shape)
 
 
 # --- padding ------------------------------------------------------------------------------

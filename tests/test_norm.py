@@ -243,24 +243,57 @@ def test_norm_moments_are_exact_with_an_outlier_first(kernels):
     assert_allclose(var, [187500.5], rtol=1e-12)
 
 
-@given(view=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 6)),
-       dtype=st.sampled_from([np.float32, np.float64]), data=st.data())
-def test_jit_and_reference_norm_kernels_agree(view, dtype, data):
-    x = data.draw(arrays(view, dtype=dtype)) * 3 + 5
-    grad = data.draw(arrays(view, dtype=dtype))
+def assert_norm_kernels_agree(x, grad, n_table_rows, per_element, data):
+    """The Numba moments, norm_affine and norm_affine_backward against the references, with
+    parameter tables (Kp, B) (per_element) or (Kp, 1)."""
+    dtype = x.dtype
     mean, var = reference.norm_moments(x)
     for ref, got in zip((mean, var), jit.norm_moments(x)):
         assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
-    rstd = 1 / np.sqrt(var + EPS)
-    x_hat = reference.standardize(x, mean.astype(dtype), rstd.astype(dtype))
-    assert x_hat.dtype == dtype
+    mean, rstd = mean.astype(dtype), (1 / np.sqrt(var + EPS)).astype(dtype)
+    table = (n_table_rows, x.shape[2] if per_element else 1)
+    weight, bias = data.draw(arrays(table, dtype=dtype)), data.draw(arrays(table, dtype=dtype))
     tol = 1e-5 if dtype == np.float32 else 1e-10
-    assert_allclose(jit.standardize(x, mean.astype(dtype), rstd.astype(dtype)), x_hat,
-                    rtol=tol, atol=tol)
-    expected = reference.norm_backward(grad, x_hat, rstd)
-    got = jit.norm_backward(grad, x_hat, rstd)
-    assert got.dtype == expected.dtype == dtype
-    assert_allclose(got, expected, rtol=tol, atol=tol * np.abs(expected).max(initial=1.0))
+    y = reference.norm_affine(x, mean, rstd, weight, bias)
+    assert y.dtype == dtype
+    assert_allclose(jit.norm_affine(x, mean, rstd, weight, bias), y, rtol=tol,
+                    atol=tol * np.abs(y).max(initial=1.0))
+    expected = reference.norm_affine_backward(grad, x, mean, rstd, weight)
+    got = jit.norm_affine_backward(grad, x, mean, rstd, weight)
+    assert got[0].dtype == expected[0].dtype == dtype
+    for ref, result in zip(expected, got):
+        assert result.shape == ref.shape
+        assert_allclose(result, ref, rtol=tol, atol=tol * np.abs(ref).max(initial=1.0))
+
+
+@given(view=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 6)),
+       dtype=st.sampled_from([np.float32, np.float64]), per_element=st.booleans(),
+       data=st.data())
+def test_jit_and_reference_norm_kernels_agree(view, dtype, per_element, data):
+    x = data.draw(arrays(view, dtype=dtype)) * 3 + 5
+    grad = data.draw(arrays(view, dtype=dtype))
+    n_table_rows = data.draw(st.sampled_from([d for d in range(1, view[1] + 1)
+                                              if view[1] % d == 0]))
+    assert_norm_kernels_agree(x, grad, n_table_rows, per_element, data)
+
+
+@given(data=st.data())
+@settings(max_examples=5)
+def test_jit_and_reference_norm_kernels_agree_on_long_rows(data):
+    # rows longer than the Numba backward's 4096-column chunks, in several chunks per row
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 9000)).astype(np.float32)
+    grad = rng.standard_normal(x.shape).astype(np.float32)
+    assert_norm_kernels_agree(x, grad, data.draw(st.sampled_from([1, 3])), True, data)
+
+
+def test_normalize_places_the_parameters_or_says_why_not():
+    x = mg.Tensor(np.ones((2, 3, 4)))
+    with pytest.raises(ValueError, match=r"shape \(3,\) do not fit the axes 2..2"):
+        mg.ops.normalize(x, (2,), np.ones(3), None, 2)
+    # per (sample, channel) statistics with parameters along the samples: they do not repeat
+    with pytest.raises(ValueError, match=r"must lie along trailing kept axes"):
+        mg.ops.normalize(x, (2,), np.ones(2), None, 0)
 
 
 def test_group_norm_rejects_a_single_value_like_pytorch():

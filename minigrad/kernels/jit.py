@@ -27,7 +27,7 @@ def erf(x):
     return _erf_flat(flat).reshape(np.shape(x))
 
 
-# --- normalisation (see reference.norm_moments / norm_backward) ---------------------------
+# --- normalisation (see reference.norm_moments / norm_affine_backward) --------------------
 # The loops run over the rows (a, k) of the (A, K, B) view in memory order, so each thread
 # streams through contiguous memory whatever the layout: walking one slice k of a BatchNorm
 # input instead would jump between 4 KB rows, where the hardware prefetcher stops. Partial
@@ -68,54 +68,115 @@ def norm_moments(x):
 
 
 @numba.njit(cache=True, parallel=True)
-def standardize(x, mean, rstd):
-    """x_hat = (x - mean[k]) * rstd[k] for every slice k (see reference.standardize)."""
+def norm_affine(x, mean, rstd, weight, bias):
+    """y = x_hat * weight + bias, x_hat = (x - mean[k]) * rstd[k] (see reference.norm_affine)."""
     n_before, n_slices, n_after = x.shape
-    x_hat = np.empty_like(x)
-    for row in numba.prange(n_before * n_slices):
-        a, k = row // n_slices, row % n_slices
-        for b in range(n_after):
-            x_hat[a, k, b] = (x[a, k, b] - mean[k]) * rstd[k]
-    return x_hat
+    n_table_rows, per_element = weight.shape[0], weight.shape[1] > 1
+    rows = x.reshape(n_before * n_slices, n_after)  # (A*K, B)
+    y = np.empty_like(rows)
+    for r in numba.prange(rows.shape[0]):
+        k, t = r % n_slices, r % n_table_rows
+        center = mean[k]
+        if per_element:
+            for b in range(n_after):
+                y[r, b] = (rows[r, b] - center) * rstd[k] * weight[t, b] + bias[t, b]
+        else:
+            scale, shift = rstd[k] * weight[t, 0], bias[t, 0]
+            for b in range(n_after):
+                y[r, b] = (rows[r, b] - center) * scale + shift
+    return y.reshape(x.shape)
 
 
 @numba.njit(cache=True, parallel=True, fastmath={"reassoc"})
-def _grad_row_sums(grad, x_hat):
-    """sum_b g and sum_b g * x_hat per row: two (A, K) arrays."""
-    n_before, n_slices, n_after = grad.shape
-    sum_g = np.empty((n_before, n_slices))
-    sum_gx = np.empty((n_before, n_slices))
-    for row in numba.prange(n_before * n_slices):
-        a, k = row // n_slices, row % n_slices
-        total_g = 0.0
-        total_gx = 0.0
-        for b in range(n_after):
-            g = grad[a, k, b]
-            total_g += g
-            total_gx += g * x_hat[a, k, b]
-        sum_g[a, k] = total_g
-        sum_gx[a, k] = total_gx
-    return sum_g, sum_gx
+def _norm_affine_sums(grad, x, mean, rstd, weight, n_slices, chunk):
+    """Partial sums for norm_affine_backward over the (R, B) rows, one task per table row t and
+    column chunk j, each task walking the rows r = t, t + Kp, ... that use table row t: per row
+    and chunk, sum g_hat and sum g_hat * x_hat; per table entry, sum g * x_hat and sum g. Every
+    number is written by one task only, so no two threads add into the same place. The inner
+    loops index slices from 0, which Numba knows to be no negative index (see `_at` below)."""
+    n_rows, n_after = grad.shape
+    n_table_rows, per_element = weight.shape[0], weight.shape[1] > 1
+    n_chunks = (n_after + chunk - 1) // chunk
+    sum_g_hat = np.zeros((n_rows, n_chunks))
+    sum_gx_hat = np.zeros((n_rows, n_chunks))
+    dweight = np.zeros(weight.shape)
+    dbias = np.zeros(weight.shape)
+    for task in numba.prange(n_table_rows * n_chunks):
+        t, j = task // n_chunks, task % n_chunks
+        start, stop = j * chunk, min(n_after, (j + 1) * chunk)
+        for r in range(t, n_rows, n_table_rows):
+            k = r % n_slices
+            center, scale = mean[k], rstd[k]
+            g_part, x_part = grad[r, start:stop], x[r, start:stop]
+            total_g = 0.0
+            total_gx = 0.0
+            if per_element:
+                w_part, dw_part = weight[t, start:stop], dweight[t, start:stop]
+                db_part = dbias[t, start:stop]
+                for b in range(stop - start):
+                    g, x_hat = g_part[b], (x_part[b] - center) * scale
+                    dw_part[b] += g * x_hat
+                    db_part[b] += g
+                    total_g += g * w_part[b]
+                    total_gx += g * w_part[b] * x_hat
+                sum_g_hat[r, j] = total_g
+                sum_gx_hat[r, j] = total_gx
+            else:
+                for b in range(stop - start):
+                    g = g_part[b]
+                    total_g += g
+                    total_gx += g * (x_part[b] - center) * scale
+                dweight[t, 0] += total_gx
+                dbias[t, 0] += total_g
+                sum_g_hat[r, j] = total_g * weight[t, 0]
+                sum_gx_hat[r, j] = total_gx * weight[t, 0]
+    return sum_g_hat, sum_gx_hat, dweight, dbias
 
 
 @numba.njit(cache=True, parallel=True)
-def _norm_grad_rows(grad, x_hat, mean_g, mean_gx, rstd):
-    n_before, n_slices, n_after = grad.shape
+def _norm_affine_dx(grad, x, mean, rstd, weight, mean_g_hat, mean_gx_hat):
+    """dx = (g * weight - mean(g_hat) - x_hat * mean(g_hat * x_hat)) * rstd over the rows."""
+    n_rows, n_after = grad.shape
+    n_slices, n_table_rows, per_element = mean.shape[0], weight.shape[0], weight.shape[1] > 1
     dx = np.empty_like(grad)
-    for row in numba.prange(n_before * n_slices):
-        a, k = row // n_slices, row % n_slices
-        shift, slope, scale = mean_g[k], mean_gx[k], rstd[k]
-        for b in range(n_after):
-            dx[a, k, b] = (grad[a, k, b] - shift - x_hat[a, k, b] * slope) * scale
+    for r in numba.prange(n_rows):
+        k, t = r % n_slices, r % n_table_rows
+        center, scale, shift, slope = mean[k], rstd[k], mean_g_hat[k], mean_gx_hat[k]
+        if per_element:
+            for b in range(n_after):
+                x_hat = (x[r, b] - center) * scale
+                dx[r, b] = (grad[r, b] * weight[t, b] - shift - x_hat * slope) * scale
+        else:
+            w = weight[t, 0]
+            for b in range(n_after):
+                x_hat = (x[r, b] - center) * scale
+                dx[r, b] = (grad[r, b] * w - shift - x_hat * slope) * scale
     return dx
 
 
-def norm_backward(grad, x_hat, rstd):
-    count = grad.shape[0] * grad.shape[2]
-    sum_g, sum_gx = _grad_row_sums(grad, x_hat)
+def norm_affine_backward(grad, x, mean, rstd, weight):
+    n_before, n_slices, n_after = grad.shape
+    rows = (n_before * n_slices, n_after)  # (R, B) = (A*K, B)
+    if weight.shape[1] == 1:
+        # one parameter per row: give every row its own table row, so that the tasks are the
+        # rows in memory order (one whole row each), and add up the rows that share a
+        # parameter afterwards
+        weight_rows, chunk = np.tile(weight, (rows[0] // weight.shape[0], 1)), n_after
+    else:
+        # one parameter per element: chunks of 4096 columns, so that LayerNorm's one table
+        # row still makes enough tasks for every thread
+        weight_rows, chunk = weight, 4096
+    sum_g_hat, sum_gx_hat, dweight, dbias = _norm_affine_sums(
+        grad.reshape(rows), x.reshape(rows), mean, rstd, weight_rows, n_slices, chunk)
+    count = n_before * n_after
     dtype = grad.dtype.type  # the elementwise pass in grad's precision, as the reference
-    return _norm_grad_rows(grad, x_hat, (sum_g.sum(axis=0) / count).astype(dtype),
-                           (sum_gx.sum(axis=0) / count).astype(dtype), rstd.astype(dtype))
+    mean_g_hat = (sum_g_hat.sum(axis=1).reshape(n_before, n_slices).sum(axis=0) / count)
+    mean_gx_hat = (sum_gx_hat.sum(axis=1).reshape(n_before, n_slices).sum(axis=0) / count)
+    dx = _norm_affine_dx(grad.reshape(rows), x.reshape(rows), mean, rstd, weight,
+                         mean_g_hat.astype(dtype), mean_gx_hat.astype(dtype))
+    table = (-1,) + weight.shape  # (R / Kp, Kp, Bp)
+    return (dx.reshape(grad.shape), dweight.reshape(table).sum(axis=0),
+            dbias.reshape(table).sum(axis=0))
 
 
 # The affine step loops over a in parallel and over (p, b) in memory order inside, so

@@ -29,24 +29,44 @@ def norm_moments(x):
     return mean, np.mean(centered * centered, axis=(0, 2))
 
 
-def standardize(x, mean, rstd):
-    """x_hat = (x - mean[k]) * rstd[k] for every slice k.
+def _by_table_row(x, n_table_rows):
+    """x (A, K, B) as (A*K / Kp, Kp, B): row r = a*K + k of x's (A*K, B) rows, the row that
+    uses parameter row r % Kp, lands at [r // Kp, r % Kp]."""
+    return x.reshape(-1, n_table_rows, x.shape[2])
 
-    Shapes: x (A, K, B), mean and rstd (K,) in x's dtype -> x_hat (A, K, B).
+
+def norm_affine(x, mean, rstd, weight, bias):
+    """y = x_hat * weight + bias with x_hat = (x - mean[k]) * rstd[k] for every slice k.
+
+    The parameters are tables (Kp, Bp), Kp dividing K: row r = a*K + k of the (A*K, B) rows of
+    x uses table row r % Kp, every entry along b if Bp = B, its one entry if Bp = 1.
+    Shapes: x (A, K, B), mean and rstd (K,), weight and bias (Kp, Bp), in x's dtype -> y like x.
     """
-    return (x - mean[:, None]) * rstd[:, None]
+    x_hat = (x - mean[:, None]) * rstd[:, None]  # (A, K, B)
+    y = _by_table_row(x_hat, weight.shape[0]) * weight + bias  # (A*K / Kp, Kp, B)
+    return y.reshape(x.shape)
 
 
-def norm_backward(grad, x_hat, rstd):
-    """The gradient of x_hat = (x - mean) * rstd through the statistics, per slice k:
-    dx = (g - mean(g) - x_hat * mean(g * x_hat)) * rstd, means over axes 0 and 2.
+def norm_affine_backward(grad, x, mean, rstd, weight):
+    """The gradients of norm_affine, through the statistics: with x_hat as there and
+    g_hat = g * weight, dx = (g_hat - mean(g_hat) - x_hat * mean(g_hat * x_hat)) * rstd, means
+    over axes 0 and 2 per slice k; dweight and dbias are the sums of g * x_hat and of g over the
+    elements that share a table entry (the adjoint of broadcasting is a sum), in float64.
 
-    Shapes: grad, x_hat (A, K, B), rstd (K,) -> dx (A, K, B) in grad's dtype.
+    Shapes: grad, x (A, K, B), mean and rstd (K,), weight (Kp, Bp), in grad's dtype
+    -> dx (A, K, B), dweight, dbias (Kp, Bp).
     """
-    mean_g = grad.mean(axis=(0, 2), keepdims=True, dtype=np.float64)
-    mean_gx = np.mean(grad * x_hat, axis=(0, 2), keepdims=True, dtype=np.float64)
-    dx = (grad - mean_g.astype(grad.dtype)) - x_hat * mean_gx.astype(grad.dtype)
-    return dx * rstd.astype(grad.dtype)[:, None]
+    x_hat = (x - mean[:, None]) * rstd[:, None]  # (A, K, B)
+    grad_rows = _by_table_row(grad, weight.shape[0])  # (A*K / Kp, Kp, B)
+    shared = (0,) if weight.shape[1] > 1 else (0, 2)  # the axes along which an entry repeats
+    dweight = np.sum(grad_rows * _by_table_row(x_hat, weight.shape[0]), axis=shared,
+                     dtype=np.float64).reshape(weight.shape)
+    dbias = np.sum(grad_rows, axis=shared, dtype=np.float64).reshape(weight.shape)
+    g_hat = (grad_rows * weight).reshape(grad.shape)  # (A, K, B)
+    mean_g = g_hat.mean(axis=(0, 2), keepdims=True, dtype=np.float64)
+    mean_gx = np.mean(g_hat * x_hat, axis=(0, 2), keepdims=True, dtype=np.float64)
+    dx = (g_hat - mean_g.astype(grad.dtype)) - x_hat * mean_gx.astype(grad.dtype)
+    return dx * rstd[:, None], dweight, dbias
 
 
 def scale_shift(x, weight, bias):
