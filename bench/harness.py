@@ -141,3 +141,11 @@ def paths_row(table, name, numpy_ms, numba_ms, reference_ms=None):
     if reference_ms is not None:
         cells += [slash(reference_ms), ratios(numba_ms, reference_ms)]
     table.row(*cells)
+
+
+def time_paths_row(table, name, x, mg_fn, torch_fn, repeats, torch):
+    """Time `mg_fn` on both kernel paths (and `torch_fn` if PyTorch is loaded) on input
+    `x`, forward and forward+backward, and add the row to a paths_table."""
+    numpy_ms, numba_ms = numpy_and_numba(minigrad_pass(mg_fn, x), repeats)
+    torch_ms = median_ms(torch_pass(torch_fn, x), repeats) if torch else None
+    paths_row(table, name, numpy_ms, numba_ms, torch_ms)

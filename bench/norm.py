@@ -53,11 +53,7 @@ def main():
           f"median of {args.repeats}); ratios are minigrad (Numba) over the other")
     table = harness.paths_table(34, "PyTorch" if torch else None)
     for name, mg_fn, torch_fn in cases(torch):
-        numpy_ms, numba_ms = harness.numpy_and_numba(harness.minigrad_pass(mg_fn, x),
-                                                     args.repeats)
-        torch_ms = (harness.median_ms(harness.torch_pass(torch_fn, x), args.repeats)
-                    if torch else None)
-        harness.paths_row(table, name, numpy_ms, numba_ms, torch_ms)
+        harness.time_paths_row(table, name, x, mg_fn, torch_fn, args.repeats, torch)
 
 
 if __name__ == "__main__":
