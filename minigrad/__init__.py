@@ -10,7 +10,8 @@ from .gradcheck import GradcheckError, gradcheck
 from .kernels import jit_enabled, set_jit
 from .ops import (abs, concatenate, exp, log, matmul, maximum, minimum, pad, relu, sigmoid,
                   sqrt, stack, tanh, where)
-from .tensor import Function, Tensor, is_grad_enabled, manual_seed, no_grad, rng, tensor
+from .random import Generator, manual_seed, rng
+from .tensor import Function, Tensor, is_grad_enabled, no_grad, tensor
 from .serialization import load, save
 from . import nn
 

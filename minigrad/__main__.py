@@ -16,7 +16,8 @@ from . import functional as F
 from . import nn, optim
 from .catalog import CASES
 from .data import make_spirals
-from .tensor import Tensor, manual_seed, no_grad
+from .random import manual_seed
+from .tensor import Tensor, no_grad
 from .viz import plot_decision_boundary
 
 

@@ -13,7 +13,7 @@ from . import ops as _ops
 from .ops import pool as _pool
 from .ops import resample as _resample
 from .tensor import Tensor as _Tensor
-from .tensor import rng as _rng
+from .random import rng as _rng
 
 
 def linear(x, weight, bias=None):
@@ -107,7 +107,7 @@ def _class_rows(name, x, target):
                          f"{x.shape[:1] + x.shape[2:]} (input without the class axis 1), "
                          f"got target of shape {target.shape}")
     if x.ndim > 2:
-        x = _ops.transpose(x, (0, *range(2, x.ndim), 1))  # (N, *, C)
+        x = _ops.permute(x, (0, *range(2, x.ndim), 1))  # (N, *, C)
     rows = _ops.reshape(x, (-1, x.shape[-1]))  # (M, C)
     return rows, target.reshape(-1)  # (M,)
 

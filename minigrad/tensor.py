@@ -321,19 +321,4 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} must define backward")
 
 
-def manual_seed(seed):
-    """Seed every random source minigrad uses (NumPy's global generator and `mg.rng()`)."""
-    global _rng
-    np.random.seed(seed)
-    _rng = np.random.default_rng(seed)
-
-
-_rng = np.random.default_rng()
-
-
-def rng():
-    """The library's random generator (initialisers, dropout, shuffling); see manual_seed."""
-    return _rng
-
-
 from . import ops  # noqa: E402  (ops subclass Function, so they load after it)

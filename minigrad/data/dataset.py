@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, rng
+from ..random import rng
+from ..tensor import Tensor
 
 
 class Dataset:

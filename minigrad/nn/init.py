@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, rng
+from ..random import rng
+from ..tensor import Tensor
 
 _LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                 "conv_transpose3d", "sigmoid")

@@ -24,26 +24,35 @@ def reshape(a, *shape):
                          f"({a.size} elements) into shape {shape}") from None
 
 
-class Transpose(Function):
-    def forward(self, a, axes):
-        self.axes = axes
-        return np.transpose(a, axes)
+class Permute(Function):
+    def forward(self, a, dims):
+        self.dims = dims
+        return np.transpose(a, dims)
 
     def backward(self, grad):
-        return np.transpose(grad, np.argsort(self.axes))
+        return np.transpose(grad, np.argsort(self.dims))
 
 
-def transpose(a, *axes):
-    """Permute axes (NumPy): no axes reverses them; else a permutation of all axes."""
-    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-        axes = tuple(axes[0])
-    if not axes:
-        axes = tuple(reversed(range(a.ndim)))
-    in_range = all(-a.ndim <= x < a.ndim for x in axes)
-    if not in_range or sorted(int(x) % a.ndim for x in axes) != list(range(a.ndim)):
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the "
-                         f"{a.ndim} axes of shape {a.shape}")
-    return Transpose.apply(a, axes=tuple(int(x) % a.ndim for x in axes))
+def permute(a, *dims):
+    """Reorder the axes: output axis i is input axis dims[i] (torch.permute). No dims
+    reverses them (NumPy's transpose, PyTorch's `.T`)."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    if not dims:
+        dims = tuple(reversed(range(a.ndim)))
+    in_range = all(-a.ndim <= d < a.ndim for d in dims) if a.ndim else dims in ((), (0,), (-1,))
+    if not in_range or sorted(int(d) % (a.ndim or 1) for d in dims) != list(range(a.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of the "
+                         f"{a.ndim} dims of shape {tuple(a.shape)}")
+    return Permute.apply(a, dims=tuple(int(d) % a.ndim for d in dims))
+
+
+def transpose(a, dim0, dim1):
+    """Swap two dims (torch.transpose); dims may be negative."""
+    dim0, dim1 = (normalize_axis(d, a.ndim)[0] for d in (dim0, dim1))
+    dims = list(range(a.ndim))
+    dims[dim0], dims[dim1] = dim1, dim0
+    return permute(a, dims)
 
 
 def flatten(a, start_axis=0, end_axis=-1):
