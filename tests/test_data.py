@@ -55,7 +55,7 @@ def test_transform_applies_to_inputs_and_collate_handles_dicts_and_ragged_fields
     assert batch["a"].shape == (2, 2) and list(batch["b"].data) == [1, 2]
     with pytest.raises(ValueError, match=r"shapes \[\(1,\), \(2,\)\].*collate_fn"):
         data.default_collate([np.zeros(1), np.zeros(2)])
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+    with pytest.raises(ValueError, match="batch_size should be a positive integer"):
         data.DataLoader(ds, batch_size=0)
 
 

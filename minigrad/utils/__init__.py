@@ -1,0 +1,2 @@
+"""PyTorch's `torch.utils` path: `minigrad.utils.data`."""
+from . import data
