@@ -8,8 +8,9 @@ import warnings as _warnings
 import numpy as _np
 
 from .ops.linalg import matmul as _matmul
-from .ops import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401  (re-exported)
+from .ops import sigmoid, tanh  # noqa: F401  (re-exported)
 from . import ops as _ops
+from .ops import activation as _activation
 from .ops import pool as _pool
 from .ops import resample as _resample
 from .tensor import Tensor as _Tensor
@@ -29,11 +30,52 @@ def linear(x, weight, bias=None):
 
 
 # --- activations and losses (normalization/nn issue) --------------------------------
-# activations and dropout (nn issue, helper D)
+# activations and dropout (nn issue, helper D). `inplace=True` is accepted for PyTorch's
+# signatures and computed out of place: the result is a new tensor, the input is unchanged
+# (writing into an input the graph saved for backward would corrupt its gradient).
 
-def leaky_relu(x, negative_slope=0.01):
+def relu(input, inplace=False):
+    """max(x, 0); gradient 0 at 0, as PyTorch.  Shapes: any -> same."""
+    return _ops.relu(input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x if x > 0 else negative_slope * x.  Shapes: any -> same."""
-    return _ops.leaky_relu(x, negative_slope=float(negative_slope))
+    return _ops.leaky_relu(input, negative_slope=float(negative_slope))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """clip(x, min_val, max_val); the gradient passes strictly inside (min_val, max_val).
+    Shapes: any -> same."""
+    return _activation.hardtanh(input, float(min_val), float(max_val))
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6) = hardtanh(x, 0, 6): gradient 1 strictly inside (0, 6), else 0."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x if x > 0 else alpha (e^x - 1); gradient alpha e^x for x <= 0 (alpha at 0, as
+    PyTorch).  Shapes: any -> same."""
+    return _activation.elu(input, float(alpha))
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x) (swish).  Shapes: any -> same."""
+    return _activation.silu(input)
+
+
+def hardsigmoid(input, inplace=False):
+    """clip(x / 6 + 1/2, 0, 1), the piecewise-linear sigmoid; gradient 1/6 strictly inside
+    (-3, 3).  Shapes: any -> same."""
+    return _activation.hardsigmoid(input)
+
+
+def hardswish(input, inplace=False):
+    """x * hardsigmoid(x) (MobileNetV3); gradient x/3 + 1/2 on (-3, 3), 0 at and below -3,
+    1 from 3 on, as PyTorch.  Shapes: any -> same."""
+    return _activation.hardswish(input)
 
 
 def gelu(x, approximate="none"):
@@ -44,19 +86,127 @@ def gelu(x, approximate="none"):
     return _ops.gelu(x)
 
 
-def dropout(x, p=0.5, training=True):
+def _softmax_dim(name, ndim, dim, axis, stacklevel):
+    """The dim to normalise over: `dim`, its alias `axis`, or PyTorch's deprecated implicit
+    choice (0 for 0-, 1- and 3-d inputs, else 1) with PyTorch's warning."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{name}: got both dim={dim} and its alias axis={axis}; give one")
+        return axis
+    if dim is None:
+        _warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                       f"call to include dim=X as an argument.", stacklevel=stacklevel)
+        return 0 if ndim in (0, 1, 3) else 1
+    return dim
+
+
+def _softmax_input(input, dtype):
+    """input as a Tensor, cast to `dtype` first if given (PyTorch's dtype argument)."""
+    input = _as_tensor(input)
+    return input if dtype is None else _ops.astype(input, dtype)
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None, *, axis=None):
+    """e^x / sum(e^x) along `dim` (alias `axis`), computed with the max subtracted.
+    Shapes: any -> same.  Backward: s * (g - sum(g * s))."""
+    input = _softmax_input(input, dtype)
+    return _ops.softmax(input, _softmax_dim("softmax", input.ndim, dim, axis, _stacklevel))
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None, *, axis=None):
+    """x - log(sum(e^x)) along `dim` (alias `axis`), via log-sum-exp.
+    Shapes: any -> same.  Backward: g - softmax(x) * sum(g)."""
+    input = _softmax_input(input, dtype)
+    return _ops.log_softmax(input,
+                            _softmax_dim("log_softmax", input.ndim, dim, axis, _stacklevel))
+
+
+def _dropout(name, x, p, training, mask_shape):
+    """Inverted dropout with one Bernoulli(1 - p) draw per element of `mask_shape` (which
+    broadcasts to x), kept elements scaled by 1/(1-p); x itself in eval or with p = 0."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: p must be a probability in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    keep = _rng().random(mask_shape) >= p
+    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)  # p = 1 drops everything, as PyTorch
+    return _ops.mul(x, (keep * scale).astype(x.dtype))
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
     """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p), so
     the expected output equals x and evaluation needs no rescaling.  Shapes: any -> same.
 
     The mask comes from `mg.rng()`; in eval (training=False) or with p=0, x is returned.
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p}")
-    if not training or p == 0.0:
-        return x
-    keep = _rng().random(x.shape) >= p
-    scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)  # p = 1 drops everything, as PyTorch
-    return _ops.mul(x, (keep * scale).astype(x.dtype))
+    return _dropout("dropout", input, p, training, input.shape)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Channel dropout: zero each whole channel (one draw per sample and channel) with
+    probability p, scale the rest by 1/(1-p).  Shapes: (N, C, H, W) -> same.
+
+    As PyTorch 2.x, a 3-d input is taken as (N, C, L) (a warning says so) and other ranks
+    of at least 2 drop per (N, C) entry with a deprecation warning.
+    """
+    ndim = len(input.shape)
+    if ndim < 2:
+        raise ValueError(f"dropout2d: input of shape {tuple(input.shape)} has no channel "
+                         f"axis; expected (N, C, H, W)")
+    if ndim == 3:
+        _warnings.warn("dropout2d: received a 3-d input; as PyTorch, it is taken as (N, C, L) "
+                       "and whole rows x[n, c] are dropped (use dropout1d for that, or "
+                       "unsqueeze a (C, H, W) sample to (1, C, H, W))", stacklevel=2)
+    elif ndim != 4:
+        _warnings.warn(f"dropout2d: received a {ndim}-d input, which PyTorch deprecates; "
+                       f"expected (N, C, H, W)", stacklevel=2)
+    return _dropout("dropout2d", input, p, training, tuple(input.shape[:2]) + (1,) * (ndim - 2))
+
+
+def one_hot(tensor, num_classes=-1):
+    """Class indices as one-hot vectors: out[..., c] = 1 if tensor[...] == c else 0, int64,
+    no gradient. num_classes=-1 takes max(tensor) + 1.  Shapes: (*) -> (*, num_classes)."""
+    index = tensor.data if isinstance(tensor, _Tensor) else _np.asarray(tensor)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: tensor must hold integer class indices, got dtype "
+                        f"{index.dtype}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, _np.integer)):
+        raise TypeError(f"one_hot: num_classes must be an int, got {num_classes!r}")
+    if num_classes == -1:
+        if index.size == 0:
+            raise ValueError(f"one_hot: cannot infer the number of classes from an empty "
+                             f"tensor of shape {index.shape}; pass num_classes")
+        num_classes = int(index.max()) + 1
+    if index.size and index.min() < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {index.min()}")
+    if index.size and index.max() >= num_classes:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes="
+                         f"{num_classes}, got {index.max()}")
+    return _Tensor((index[..., None] == _np.arange(num_classes)).astype(_np.int64))
+
+
+def _power_of_nonnegative(t, exponent):
+    """t ** exponent for t >= 0, with gradient 0 where t == 0. The slope of t^e is infinite
+    at 0 for e < 1, and inf * 0 = nan would spoil the whole gradient, so zeros are routed
+    around the power (PyTorch's norm backward is finite there too)."""
+    positive = t.data > 0
+    return _ops.where(positive, _ops.pow(_ops.where(positive, t, 1.0), exponent), 0.0)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """x / max(||x||_p, eps) along `dim` (int or tuple): unit vectors, zero vectors stay 0.
+
+    ||x||_p = (sum |x|^p)^(1/p), or max |x| for p = inf.  Shapes: any -> same.
+    """
+    x = _as_tensor(input)
+    if p == float("inf"):
+        norm = _ops.max(_ops.abs(x), dim, True)
+    elif p > 0:
+        total = _ops.sum(_power_of_nonnegative(_ops.abs(x), float(p)), dim, True)
+        norm = _power_of_nonnegative(total, 1.0 / p)
+    else:
+        raise NotImplementedError(f"normalize: p={p} is not supported; expected p > 0 or inf")
+    return _ops.div(x, _ops.clip(norm, min=eps))
 
 
 # losses (normalization/nn issue, helper E)
@@ -193,6 +343,48 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     return _reduce(loss, reduction, "smooth_l1_loss")
 
 
+def _elementwise_weight(name, arg, value, input):
+    """A constant weight (None: 1) as an ndarray of input's dtype that broadcasts to input's
+    shape without enlarging it."""
+    if value is None:
+        return _np.asarray(1.0, input.dtype)
+    weight = _constant(arg, value, input.dtype)
+    try:
+        fits = _np.broadcast_shapes(weight.shape, input.shape) == input.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{name}: {arg} of shape {weight.shape} does not broadcast to the "
+                         f"input's shape {input.shape}")
+    return weight
+
+
+def _same_shape(name, input, target):
+    input, target = _as_tensor(input), _as_tensor(target)
+    if input.shape != target.shape:
+        raise ValueError(f"{name}: target of shape {target.shape} must have the input's "
+                         f"shape {input.shape}")
+    return input, target
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-weight (t log p + (1 - t) log(1 - p)) for probabilities p = input, each log clamped
+    at -100 as PyTorch (so p = 0 or 1 gives a finite loss).
+
+    Shapes: input, target (any, the same); weight broadcasts to input -> reduced.
+    Differentiates input and target; weight is a constant. For logits, use
+    binary_cross_entropy_with_logits (stable, and no clamp).
+    """
+    input, target = _same_shape("binary_cross_entropy", input, target)
+    if not ((input.data >= 0) & (input.data <= 1)).all():
+        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got "
+                         f"values from {_np.nanmin(input.data)} to {_np.nanmax(input.data)} "
+                         f"(for logits use binary_cross_entropy_with_logits)")
+    weight = _elementwise_weight("binary_cross_entropy", "weight", weight, input)
+    loss = _activation.binary_cross_entropy(input, target, weight)
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
                                      pos_weight=None):
     """Binary cross entropy of sigmoid(input) against target, computed stably from logits.
@@ -201,22 +393,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     for the positive term) broadcasts along the last axis (one per class) -> reduced.
     Differentiates input and target; weight and pos_weight are constants.
     """
-    input, target = _as_tensor(input), _as_tensor(target)
-    if input.shape != target.shape:
-        raise ValueError(f"binary_cross_entropy_with_logits: target of shape {target.shape} "
-                         f"must have the input's shape {input.shape}")
-    dtype = input.dtype
-    weights = {}
-    for name, value in (("weight", weight), ("pos_weight", pos_weight)):
-        weights[name] = _np.asarray(1.0, dtype) if value is None else _constant(name, value, dtype)
-        try:
-            _np.broadcast_shapes(weights[name].shape, input.shape)
-        except ValueError:
-            raise ValueError(f"binary_cross_entropy_with_logits: {name} of shape "
-                             f"{weights[name].shape} does not broadcast to the input's shape "
-                             f"{input.shape}") from None
-    loss = _ops.binary_cross_entropy_with_logits(input, target, **weights)
-    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+    name = "binary_cross_entropy_with_logits"
+    input, target = _same_shape(name, input, target)
+    loss = _ops.binary_cross_entropy_with_logits(
+        input, target, weight=_elementwise_weight(name, "weight", weight, input),
+        pos_weight=_elementwise_weight(name, "pos_weight", pos_weight, input))
+    return _reduce(loss, reduction, name)
 
 
 # --- convolution (convolution issue) ---------------------------------------------------
@@ -513,7 +695,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                              "evaluation mode (training=False)")
         x_hat = _normalize_with(x, running_mean, running_var, eps)
         return _ops.scale_shift(x_hat, weight, bias, 1)
-    count = x.size // n_channels
+    count = x.numel() // n_channels
     if count <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                          f"got input of shape {x.shape}")
@@ -566,7 +748,7 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
                              "use_input_stats=False")
         return _ops.scale_shift(_normalize_with(x, running_mean, running_var, eps), weight,
                                 bias, 1)
-    count = x.size // (n * n_channels)
+    count = x.numel() // (n * n_channels)
     if count <= 1:
         raise ValueError(f"instance_norm: expected more than 1 spatial element when training, "
                          f"got input of shape {x.shape}")
@@ -592,12 +774,12 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
                          f"{n_channels} channels of input of shape {x.shape}")
     _check_vector("group_norm", "weight", weight, (n_channels,))
     _check_vector("group_norm", "bias", bias, (n_channels,))
-    if x.size // num_groups == 1:  # N * C/G * H * W == 1: PyTorch refuses it, so do we
+    if x.numel() // num_groups == 1:  # N * C/G * H * W == 1: PyTorch refuses it, so do we
         raise ValueError(f"group_norm: expected more than 1 value per group over the batch, "
                          f"got input of shape {x.shape} with num_groups={num_groups}")
     grouped = _ops.reshape(x, (n, num_groups, -1))  # (N, G, C/G * H * W)
     # a parameter per channel is, within a group, a parameter per position: repeated over H*W
-    plane = _np.ones((1, x.size // (n * n_channels)), x.dtype)  # (1, H * W)
+    plane = _np.ones((1, x.numel() // (n * n_channels)), x.dtype)  # (1, H * W)
     weight, bias = (None if p is None else _ops.reshape(_ops.reshape(p, (n_channels, 1)) * plane,
                                                         grouped.shape[1:])  # (G, C/G * H * W)
                     for p in (weight, bias))

@@ -1,9 +1,11 @@
-"""Weight initialisation, with torch.nn.init's names and formulas; each fills a tensor in place.
+"""Weight initialisation, with torch.nn.init's names and formulas; each fills a tensor (or
+a plain ndarray, e.g. `m.weight.data`) in place and returns it.
 
 Why it matters (the course): a layer multiplies the variance of its input by about
 `fan_in * Var(w) * gain^-2`; Xavier (tanh, sigmoid) and Kaiming (ReLU) choose Var(w) to
 make that factor 1, so activations neither explode nor vanish through a deep stack.
-Every draw uses `mg.rng()`, so `mg.manual_seed` makes them reproducible.
+Every draw uses `mg.rng()` (or the `generator=` given), so `mg.manual_seed` makes them
+reproducible.
 """
 import math
 
@@ -67,14 +69,36 @@ def _fill(tensor, values):
     return tensor
 
 
-def uniform_(tensor, a=0.0, b=1.0):
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b)."""
-    return _fill(tensor, rng().uniform(a, b, tensor.shape))
+    return _fill(tensor, rng(generator).uniform(a, b, tensor.shape))
 
 
-def normal_(tensor, mean=0.0, std=1.0):
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std^2)."""
-    return _fill(tensor, rng().normal(mean, std, tensor.shape))
+    return _fill(tensor, rng(generator).normal(mean, std, tensor.shape))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill with N(mean, std^2) conditioned on [a, b] (absolute bounds, as PyTorch).
+
+    Drawn by rejection: values outside [a, b] are drawn again until none is left. PyTorch
+    only warns when mean lies more than 2 std outside [a, b]; there the acceptance rate is
+    under 2.3% and this refuses (ValueError) rather than loop.
+    """
+    if not a < b:
+        raise ValueError(f"trunc_normal_: the bounds must satisfy a < b, got a={a}, b={b}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        raise ValueError(f"trunc_normal_: mean {mean} is more than 2 std ({std}) outside "
+                         f"[a, b] = [{a}, {b}]; expected the interval to hold a fair share "
+                         f"of N(mean, std^2)")
+    draw = rng(generator)
+    values = draw.normal(mean, std, tensor.shape)
+    outside = (values < a) | (values > b)
+    while outside.any():
+        values[outside] = draw.normal(mean, std, int(outside.sum()))
+        outside = (values < a) | (values > b)
+    return _fill(tensor, values)
 
 
 def constant_(tensor, val):
@@ -90,30 +114,49 @@ def ones_(tensor):
     return constant_(tensor, 1.0)
 
 
-def xavier_uniform_(tensor, gain=1.0):
+def xavier_uniform_(tensor, gain=1.0, generator=None):
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / (fan_in + fan_out))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor, gain=1.0):
+def xavier_normal_(tensor, gain=1.0, generator=None):
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
-def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """U(-b, b) with b = gain * sqrt(3 / fan) (He et al., 2015); `a` is leaky_relu's slope."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std  # a uniform on (-b, b) has std b / sqrt(3)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """N(0, std^2) with std = gain / sqrt(fan)."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
-    return normal_(tensor, 0.0, std)
+    return normal_(tensor, 0.0, std, generator)
+
+
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """Fill with gain * a random (semi-)orthogonal matrix (Saxe et al., 2014), the tensor seen
+    as (size(0), rest): orthonormal rows if there are fewer rows than columns, else columns.
+
+    Q of the QR decomposition of a Gaussian matrix, its columns' signs fixed by diag(R) so
+    that Q is uniformly distributed.
+    """
+    shape = tuple(tensor.shape)
+    if len(shape) < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
+                         f"got shape {shape}")
+    rows, cols = shape[0], int(np.prod(shape[1:]))
+    flat = rng(generator).normal(0.0, 1.0, (max(rows, cols), min(rows, cols)))  # tall
+    q, r = np.linalg.qr(flat)  # q (max, min) with orthonormal columns
+    q *= np.sign(np.diag(r))
+    q = q if rows >= cols else q.T  # (rows, cols)
+    return _fill(tensor, gain * q.reshape(shape))
 
 
 def prior_bias_(bias, class_priors):

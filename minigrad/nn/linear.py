@@ -1,9 +1,10 @@
-"""Linear, Identity and Flatten: the layers that are not activations."""
+"""Linear, Identity, Flatten and Unflatten: the layers that are not activations."""
 import math
 
 import numpy as np
 
 from .. import functional as F
+from .. import ops
 from . import init
 from .module import Module, Parameter
 
@@ -58,3 +59,45 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Splits axis `dim` into `unflattened_size` (one entry may be -1), as torch.nn.Unflatten.
+
+    Shapes: (*, S, *) -> (*, *unflattened_size, *) with prod(unflattened_size) = S.
+    """
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if isinstance(dim, str):
+            raise NotImplementedError(f"Unflatten: named dimension {dim!r} is not supported; "
+                                      f"give an int dim")
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, but found "
+                            f"type {type(unflattened_size).__name__}")
+        for i, size in enumerate(unflattened_size):
+            if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+                raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, but "
+                                f"found element of type {type(size).__name__} at pos {i}")
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, input):
+        shape = tuple(input.shape)
+        dim = self.dim + len(shape) if self.dim < 0 else self.dim
+        if not 0 <= dim < len(shape):
+            raise ValueError(f"Unflatten: dim {self.dim} is out of range for an input of shape "
+                             f"{shape}")
+        sizes = tuple(self.unflattened_size)
+        known = int(np.prod([s for s in sizes if s != -1]))  # the product without the -1
+        if -1 in sizes:
+            fits = sizes.count(-1) == 1 and known > 0 and shape[dim] % known == 0
+        else:
+            fits = known == shape[dim]
+        if not fits:
+            raise ValueError(f"Unflatten: unflattened_size {sizes} does not multiply up to "
+                             f"the size {shape[dim]} of dim {self.dim} of the input of shape "
+                             f"{shape}")
+        return ops.reshape(input, shape[:dim] + sizes + shape[dim + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

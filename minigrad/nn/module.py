@@ -10,6 +10,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from ..device import check_device, device
 from ..tensor import Tensor
 
 
@@ -110,15 +111,18 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, prefix="", memo=None):
-        """(dotted name, module) for this module and every submodule, parents first."""
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module and every submodule, parents first; a
+        module reached twice is listed once unless remove_duplicate=False."""
         memo = set() if memo is None else memo
-        if id(self) in memo:
+        if self in memo:
             return
-        memo.add(id(self))
+        if remove_duplicate:
+            memo.add(self)
         yield prefix, self
         for name, child in self.named_children():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+            yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                           remove_duplicate)
 
     def modules(self):
         for _, module in self.named_modules():
@@ -131,28 +135,156 @@ class Module:
         return [(name, getattr(self, name)) for name, persistent in self._buffer_names.items()
                 if getattr(self, name) is not None and (persistent or not persistent_only)]
 
-    def named_parameters(self, prefix=""):
+    def _named_members(self, own, prefix, recurse, remove_duplicate):
+        """(dotted name, member) over `own(module)` of this module (and, with recurse, every
+        submodule's), each module's own first; a member held twice is listed once, under its
+        first name, unless remove_duplicate=False."""
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                   if recurse else [(prefix, self)])
+        memo = set()
+        for module_name, module in modules:
+            for name, member in own(module):
+                if remove_duplicate and id(member) in memo:
+                    continue
+                memo.add(id(member))
+                yield (f"{module_name}.{name}" if module_name else name), member
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
         """(dotted name, Parameter), each module's own first, then its children's; a
         parameter shared by two modules is listed once, under its first name."""
-        memo = set()
-        for module_name, module in self.named_modules(prefix):
-            for name, param in module._own_parameters():
-                if id(param) not in memo:
-                    memo.add(id(param))
-                    yield (f"{module_name}.{name}" if module_name else name), param
+        return self._named_members(Module._own_parameters, prefix, recurse, remove_duplicate)
 
-    def parameters(self):
-        for _, param in self.named_parameters():
+    def parameters(self, recurse=True):
+        for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix=""):
-        for module_name, module in self.named_modules(prefix):
-            for name, array in module._own_buffers():
-                yield (f"{module_name}.{name}" if module_name else name), array
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members(Module._own_buffers, prefix, recurse, remove_duplicate)
 
-    def buffers(self):
-        for _, array in self.named_buffers():
+    def buffers(self, recurse=True):
+        for _, array in self.named_buffers(recurse=recurse):
             yield array
+
+    def get_submodule(self, target):
+        """The submodule at dotted path `target` ("" is this module), as PyTorch; an
+        AttributeError names the first piece of the path that is missing."""
+        module = self
+        for item in target.split(".") if target else ():
+            children = dict(module.named_children())
+            if item not in children:
+                if hasattr(module, item):
+                    raise AttributeError(f"`{item}` is not an nn.Module (looking up {target!r})")
+                raise AttributeError(f"{type(module).__name__} has no attribute `{item}` "
+                                     f"(looking up {target!r})")
+            module = children[item]
+        return module
+
+    def get_parameter(self, target):
+        """The Parameter at dotted path `target` (e.g. "layer1.0.conv1.weight")."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}` "
+                                 f"(looking up {target!r})")
+        if not isinstance(getattr(module, name), Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter (looking up {target!r})")
+        return getattr(module, name)
+
+    # --- building the tree ------------------------------------------------------------
+    def _check_new_name(self, kind, name, same_kind):
+        """PyTorch's rules for a new member's name; an existing member of the same kind
+        (`same_kind(value)`) may be replaced, any other attribute may not."""
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if not name:
+            raise KeyError(f"{kind} name cannot be an empty string")
+        if "." in name:
+            raise KeyError(f"{kind} name cannot contain '.', got {name!r}")
+        if hasattr(self, name) and not same_kind(getattr(self, name)):
+            raise KeyError(f"attribute '{name}' already exists")
+
+    def add_module(self, name, module):
+        """Attach `module` (or None, an empty slot) as submodule `name`: what
+        `self.name = module` does, for names built at run time."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
+        self._check_new_name("module", name, lambda value: value is None
+                             or isinstance(value, Module))
+        self._set_child(name, module)
+
+    def register_module(self, name, module):
+        """add_module under its other PyTorch name."""
+        self.add_module(name, module)
+
+    def _set_child(self, name, module):
+        setattr(self, name, module)
+
+    def register_parameter(self, name, param):
+        """Attach `param` (a Parameter, or None for an absent one such as a bias) as
+        `self.name`."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: cannot assign {type(param).__name__} to "
+                            f"parameter {name!r} (Parameter or None required)")
+        self._check_new_name("parameter", name, lambda value: value is None
+                             or isinstance(value, Parameter))
+        setattr(self, name, param)
+
+    def apply(self, fn):
+        """Call `fn(module)` on every submodule (children first, recursively), then on this
+        module; returns self. The usual way to initialise weights by layer type."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # --- dtype and device -------------------------------------------------------------
+    def _convert(self, convert):
+        """Replace every parameter's array (and gradient) and every buffer by
+        `convert(array)`. A Parameter keeps its identity, so optimisers holding it still
+        see it; only its `.data` changes, as in PyTorch."""
+        for param in self.parameters():
+            param.data = convert(param.data)
+            if param.grad is not None:
+                param.grad = convert(param.grad)
+        for module in self.modules():
+            for name, array in module._own_buffers():
+                setattr(module, name, convert(array))
+        return self
+
+    def to(self, *args, **kwargs):
+        """Convert floating-point parameters and buffers to a dtype, as `Module.to`:
+        `to(dtype)`, `to(device)`, `to(device, dtype)`, `to(tensor)` or the keywords
+        `device, dtype, non_blocking, memory_format`. The CPU is the only device ("cuda"
+        raises); non_blocking and memory_format change nothing. Returns self."""
+        dtype = _parse_to(args, kwargs)
+        if dtype is None:
+            return self
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to only accepts floating point dtypes, but got desired "
+                            f"dtype={dtype}")
+        return self._convert(lambda a: a.astype(dtype, copy=False) if a.dtype.kind == "f"
+                             else a)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def half(self):
+        return self.to(np.float16)
+
+    def type(self, dst_type):
+        """Convert every parameter and buffer, integer ones included, to `dst_type`."""
+        dtype = _as_dtype("Module.type", dst_type)
+        return self._convert(lambda a: a.astype(dtype, copy=False))
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        """Raises: minigrad computes on the CPU only."""
+        check_device(f"{type(self).__name__}.cuda", "cuda")
 
     # --- modes and gradients ----------------------------------------------------------
     def train(self, mode=True):
@@ -164,10 +296,14 @@ class Module:
     def eval(self):
         return self.train(False)
 
-    def zero_grad(self):
-        """Set every parameter's `.grad` to None (PyTorch's default, set_to_none=True)."""
+    def zero_grad(self, set_to_none=True):
+        """Reset every parameter's `.grad`: to None (PyTorch's default), or, with
+        set_to_none=False, to zeros written into the existing array."""
         for param in self.parameters():
-            param.grad = None
+            if set_to_none:
+                param.grad = None
+            elif param.grad is not None:
+                param.grad[...] = 0
 
     def requires_grad_(self, requires_grad=True):
         """Freeze (False) or unfreeze (True) every parameter."""
@@ -262,9 +398,12 @@ class Sequential(Module):
         return iter(self._items.values())
 
     def append(self, module):
-        _check_module(self, str(len(self)), module)
-        self._items[str(len(self))] = module
+        self._set_child(str(len(self)), module)
         return self
+
+    def _set_child(self, name, module):
+        _check_module(self, name, module)
+        self._items[name] = module
 
     def forward(self, x):
         for module in self._items.values():
@@ -298,6 +437,17 @@ class ModuleList(Module):
         self._items.append(module)
         return self
 
+    def _set_child(self, name, module):
+        """add_module on a list: name "i" replaces entry i, name str(len) appends."""
+        if not name.isdigit() or int(name) > len(self._items):
+            raise KeyError(f"ModuleList.add_module: the name must be an index from 0 to "
+                           f"{len(self._items)}, got {name!r}")
+        if int(name) == len(self._items):
+            self.append(module)
+        else:
+            _check_module(self, name, module)
+            self._items[int(name)] = module
+
     def extend(self, modules):
         for module in modules:
             self.append(module)
@@ -320,6 +470,9 @@ class ModuleDict(Module):
         return _named_item(self, name)
 
     def __setitem__(self, name, module):
+        self._set_child(name, module)
+
+    def _set_child(self, name, module):
         _check_module(self, name, module)
         self._items[name] = module
 
@@ -358,3 +511,40 @@ def _named_item(container, name):
     if name in items:
         return items[name]
     raise AttributeError(f"{type(container).__name__} has no attribute or submodule {name!r}")
+
+
+def _as_dtype(where, value):
+    """`value` (a NumPy dtype or type, or a minigrad dtype) as a numpy.dtype."""
+    if value is None or isinstance(value, (str, device)):
+        raise TypeError(f"{where}: expected a dtype such as minigrad.float32, got {value!r}")
+    try:
+        return np.dtype(value)
+    except TypeError:
+        raise TypeError(f"{where}: expected a dtype such as minigrad.float32, "
+                        f"got {value!r}") from None
+
+
+def _parse_to(args, kwargs):
+    """The dtype asked of `Module.to(...)` (None if none), after checking the device.
+
+    PyTorch's forms: to(device, dtype, non_blocking), to(dtype, non_blocking),
+    to(tensor, non_blocking) (its dtype), and the keywords device, dtype, non_blocking,
+    memory_format.
+    """
+    unknown = sorted(set(kwargs) - {"device", "dtype", "non_blocking", "memory_format"})
+    if unknown:
+        raise TypeError(f"Module.to: unexpected keyword argument(s) {unknown}")
+    target, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for arg in args:
+        if isinstance(arg, bool):
+            continue  # non_blocking given by position
+        if isinstance(arg, (str, device)):
+            target = arg
+        elif isinstance(arg, (int, np.integer)):
+            target = device("cuda", int(arg))  # PyTorch reads an int as a CUDA device index
+        elif isinstance(arg, Tensor):
+            dtype = arg.dtype
+        else:
+            dtype = arg
+    check_device("Module.to", target)
+    return None if dtype is None else _as_dtype("Module.to", dtype)
