@@ -66,7 +66,7 @@ def case(name, *shapes, **options):
 def _max_error(fn, inputs):
     """The largest |analytic - numeric| entry over all inputs' Jacobians (for the table)."""
     leaves = tuple(Tensor(t.data.copy(), requires_grad=True) for t in inputs)
-    n_out = fn(*leaves).size
+    n_out = fn(*leaves).numel()
     worst = 0.0
     for i in range(len(leaves)):
         numeric = numerical_jacobian(fn, leaves, i)
@@ -99,15 +99,38 @@ case("where", (2, 3), (2, 3))(lambda a, b: where(a.data > 0, a, b))
 
 
 # --- reductions ---------------------------------------------------------------------------
-case("sum (axis)", (2, 3, 4))(lambda a: a.sum(axis=(0, 2)))
-case("mean (keepdims)", (2, 3, 4))(lambda a: a.mean(axis=1, keepdims=True))
-case("var (ddof=1)", (3, 4))(lambda a: a.var(axis=0, ddof=1))
-case("max (axis)", (3, 4), distinct=True)(lambda a: a.max(axis=1))
+case("sum (dim)", (2, 3, 4))(lambda a: a.sum(dim=(0, 2)))
+case("mean (keepdim)", (2, 3, 4))(lambda a: a.mean(dim=1, keepdim=True))
+case("var (unbiased)", (3, 4))(lambda a: a.var(dim=0))
+case("std (correction=0)", (3, 4))(lambda a: a.std(dim=1, correction=0))
+case("amax (dim)", (3, 4), distinct=True)(lambda a: a.amax(dim=1))
+case("max (dim): values", (3, 4), distinct=True)(lambda a: a.max(dim=0).values)
 case("min", (3, 4), distinct=True)(lambda a: a.min())
+case("prod", (3, 4))(lambda a: a.prod(dim=1))
+case("norm", (3, 4))(lambda a: a.norm(dim=0))
+case("logsumexp", (3, 4))(lambda a: a.logsumexp(dim=1))
+case("cumsum", (3, 4))(lambda a: a.cumsum(dim=1))
+case("topk: values", (3, 5), distinct=True)(lambda a: a.topk(2, dim=1).values)
+
+def _assigned(a, b):
+    """a with row 1 replaced by b, through `t[index] = value` on a copy (an in-place op)."""
+    out = a * 1.0
+    out[1] = b
+    return out
+
 
 # --- movement -----------------------------------------------------------------------------
 case("reshape", (2, 6))(lambda a: a.reshape(3, 4) * np.arange(12.0).reshape(3, 4))
-case("transpose", (2, 3, 4))(lambda a: a.transpose(2, 0, 1))
+case("permute", (2, 3, 4))(lambda a: a.permute(2, 0, 1))
+case("transpose", (2, 3, 4))(lambda a: a.transpose(0, 2))
+case("expand", (3, 1))(lambda a: a.expand(2, 3, 4))
+case("repeat", (2, 3))(lambda a: a.repeat(2, 1, 2))
+case("flip", (3, 4))(lambda a: a.flip(0, 1))
+case("gather (repeated indices)", (3, 4))(
+    lambda a: a.gather(1, np.array([[0, 0], [3, 1], [2, 2]])))
+case("chunk", (2, 6))(lambda a: a.chunk(3, dim=1)[1])
+case("clone", (2, 3))(lambda a: a.clone())
+case("setitem", (3, 4), (4,))(lambda a, b: _assigned(a, b))
 case("flatten", (2, 3, 4))(lambda a: a.flatten(1))
 case("squeeze/unsqueeze", (2, 1, 3))(lambda a: a.squeeze(1).unsqueeze(0))
 case("getitem (slice)", (4, 5))(lambda a: a[1:3, ::2])

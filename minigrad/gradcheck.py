@@ -79,7 +79,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, mode="full", n_directi
         raise ValueError(f"gradcheck: mode must be 'full' or 'random', got {mode!r}")
     leaves = _fresh_leaves(inputs)
     rng = np.random.default_rng(seed)
-    n_out = _evaluate(fn, leaves).size
+    n_out = _evaluate(fn, leaves).numel()
     failure = None
     for i, leaf in enumerate(leaves):
         if not leaf.requires_grad or failure:

@@ -126,7 +126,7 @@ def _arrow(ax, source, target, bend=0.0):
 
 def _tensor_label(tensor, name):
     lines = [name] if name else []
-    if tensor.size == 1:
+    if tensor.numel() == 1:
         lines.append(f"data {tensor.item():.4g}")
         if tensor.grad is not None:
             lines.append(f"grad {tensor.grad.item():.4g}")

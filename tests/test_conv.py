@@ -48,7 +48,7 @@ def transpose_kwargs(params):
 
 def gradcheck_mode(*tensors):
     """The full Jacobian for small inputs, random directions for the rest."""
-    return "full" if sum(t.size for t in tensors) <= 60 else "random"
+    return "full" if sum(t.numel() for t in tensors) <= 60 else "random"
 
 
 # --- values from hand-worked examples ---------------------------------------------------------

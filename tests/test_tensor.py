@@ -16,7 +16,16 @@ from minigrad import Tensor
     (np.zeros(2, np.float64), np.float64), (np.zeros(2, np.int32), np.int32),
     (np.float64(2.0), np.float64), ([True, False], np.bool_),
 ])
-def test_dtype_rules(data, dtype):
+def test_tensor_infers_the_dtype_as_torch_tensor(data, dtype):
+    assert mg.tensor(data).dtype == dtype
+
+
+@pytest.mark.parametrize("data, dtype", [
+    (1.5, np.float32), ([[1, 2], [3, 4]], np.float32), (3, np.float32),
+    ([True, False], np.float32), (np.zeros(2, np.int32), np.int32),
+    (np.float64(2.0), np.float64),
+])
+def test_legacy_constructor_makes_float32_from_python_data(data, dtype):
     assert Tensor(data).dtype == dtype
 
 
@@ -24,22 +33,23 @@ def test_explicit_dtype_and_tensor_input():
     assert Tensor([1, 2], dtype=np.float64).dtype == np.float64
     t = Tensor(np.arange(3.0))
     assert Tensor(t).dtype == np.float64 and np.array_equal(Tensor(t).data, t.data)
-    assert mg.tensor is Tensor
+    assert mg.tensor(t).data is not t.data  # torch.tensor copies
 
 
 def test_ndarray_is_not_copied():
     a = np.zeros(3)
-    assert Tensor(a).data is a
+    assert Tensor(a).data is a and mg.from_numpy(a).data is a and mg.as_tensor(a).data is a
 
 
 def test_integer_tensor_cannot_require_grad():
     with pytest.raises(TypeError, match="floating-point"):
-        Tensor([1, 2, 3], requires_grad=True)
+        mg.tensor([1, 2, 3], requires_grad=True)
 
 
 def test_attributes_and_methods():
     t = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
-    assert (t.shape, t.ndim, t.size, t.dtype) == ((2, 3), 2, 6, np.float64)
+    assert (t.shape, t.ndim, t.numel(), t.dtype) == ((2, 3), 2, 6, np.float64)
+    assert t.size() == (2, 3) and t.size(1) == 3 and t.size(-2) == 2 and t.dim() == 2
     assert t.numpy() is t.data and t.grad is None and t.requires_grad
     assert Tensor(2.5).item() == 2.5
     d = t.detach()

@@ -184,12 +184,6 @@ class Clip(Function):
         return grad * self.saved_tensors[0]
 
 
-def clip(a, min=None, max=None):
-    if min is None and max is None:
-        raise ValueError("clip: at least one of min and max must be given")
-    return Clip.apply(a, lo=min, hi=max)
-
-
 class Relu(Function):
     """max(a, 0); the gradient at 0 is 0, as PyTorch."""
 
@@ -291,10 +285,95 @@ def astype(a, dtype):
     return AsType.apply(a, dtype=np.dtype(dtype))
 
 
-def compare(ufunc, a, b):
-    """A comparison: a boolean Tensor with no gradient."""
+def constant(fn, *args, **params):
+    """`fn` on the arrays of `args` (numbers lifted beside a Tensor), as a Tensor that no
+    gradient flows through: comparisons, logical ops, integer division, ..."""
+    like = next((x for x in args if isinstance(x, Tensor)), None)
+    arrays = (lift(x, like).data for x in args)
+    return Tensor._wrap(np.asarray(fn(*arrays, **params)), False, None)
+
+
+class Step(Function):
+    """A piecewise-constant function (floor, round, sign, ...): its gradient is 0 everywhere
+    it exists, as PyTorch defines it."""
+
+    def forward(self, a, fn):
+        return fn(a)
+
+    def backward(self, grad):
+        return np.zeros_like(grad)
+
+
+def step(fn, a):
+    return Step.apply(a, fn=fn)
+
+
+class Clone(Function):
+    """A copy of the values that stays in the graph: the gradient passes unchanged."""
+
+    def forward(self, a):
+        return a.copy()
+
+    def backward(self, grad):
+        return grad
+
+
+def clone(a):
+    return Clone.apply(a)
+
+
+def divide(a, b, rounding_mode=None):
+    """a / b; rounding_mode "trunc" or "floor" rounds the quotient (no gradient), as
+    torch.div."""
+    if rounding_mode is None:
+        return div(a, b)
+    rounding = {"trunc": np.trunc, "floor": np.floor}.get(rounding_mode)
+    if rounding is None:
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                         f"{rounding_mode!r}")
     a, b = lift(a, b), lift(b, a)
-    return Tensor(ufunc(a.data, b.data))
+    if a.dtype.kind in "iub" and b.dtype.kind in "iub":
+        quotient = np.floor_divide(a.data, b.data)
+        if rounding_mode == "trunc":  # floor and trunc differ where the signs differ
+            quotient = np.where((quotient < 0) & (quotient * b.data != a.data), quotient + 1,
+                                quotient)
+        return Tensor._wrap(quotient, False, None)
+    return step(rounding, div(a, b))
+
+
+def clamp(a, min=None, max=None):
+    """torch.clamp: numbers use Clip (the gradient passes where min <= a <= max); tensor
+    bounds broadcast, through maximum and minimum."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = a if min is None else maximum(a, min)
+        return out if max is None else minimum(out, max)
+    return Clip.apply(a, lo=min, hi=max)
+
+
+clip = clamp
+
+
+class Fill(Function):
+    """Every element of `a` replaced by `value` (broadcast): the in-place fill_ / copy_ /
+    zero_. No gradient reaches `a`'s old values; `value`'s is summed by the engine."""
+
+    def forward(self, a, value):
+        return np.array(np.broadcast_to(value, a.shape), dtype=a.dtype)
+
+    def backward(self, grad):
+        return np.zeros_like(grad), grad
+
+
+def fill(a, value):
+    value = lift(value, a)
+    try:
+        np.broadcast_shapes(value.shape, a.shape)
+    except ValueError:
+        raise ValueError(f"copy_/fill_: a value of shape {tuple(value.shape)} does not "
+                         f"broadcast to the tensor's shape {tuple(a.shape)}") from None
+    return Fill.apply(a, value)
 
 
 class LeakyRelu(Function):

@@ -48,3 +48,33 @@ def matmul(a, b):
     except ValueError:
         raise ValueError(f"matmul: batch axes of {a.shape} and {b.shape} do not broadcast") from None
     return MatMul.apply(a, b)
+
+
+def _check_dims(name, expected, *tensors):
+    for t in tensors:
+        if t.ndim != expected:
+            raise ValueError(f"{name}: expects {expected}-D tensors, got shapes "
+                             f"{[tuple(x.shape) for x in tensors]}")
+
+
+def mm(a, b):
+    """Matrix product of two 2-D tensors (torch.mm)."""
+    a, b = lift(a, b), lift(b, a)
+    _check_dims("mm", 2, a, b)
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    """Batched matrix product of (B, n, m) and (B, m, p) tensors (torch.bmm)."""
+    a, b = lift(a, b), lift(b, a)
+    _check_dims("bmm", 3, a, b)
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"bmm: batch sizes differ: shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def dot(a, b):
+    """Inner product of two 1-D tensors (torch.dot)."""
+    a, b = lift(a, b), lift(b, a)
+    _check_dims("dot", 1, a, b)
+    return matmul(a, b)

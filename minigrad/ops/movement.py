@@ -2,10 +2,13 @@
 import numpy as np
 
 from ..tensor import Function, Tensor
+from .elementwise import lift
 from .reduce import normalize_axis
 
 
 class Reshape(Function):
+    is_view = True
+
     def forward(self, a, shape):
         self.input_shape = a.shape
         return a.reshape(shape)
@@ -21,10 +24,12 @@ def reshape(a, *shape):
         return Reshape.apply(a, shape=shape)
     except (ValueError, TypeError):
         raise ValueError(f"reshape: cannot reshape a tensor of shape {a.shape} "
-                         f"({a.size} elements) into shape {shape}") from None
+                         f"({a.numel()} elements) into shape {shape}") from None
 
 
 class Permute(Function):
+    is_view = True
+
     def forward(self, a, dims):
         self.dims = dims
         return np.transpose(a, dims)
@@ -66,14 +71,11 @@ def flatten(a, start_axis=0, end_axis=-1):
 
 
 def squeeze(a, axis=None):
-    """Remove size-1 axes (all of them, or the ones in `axis`)."""
-    if axis is None:
-        axes = tuple(i for i, n in enumerate(a.shape) if n == 1)
-    else:
-        axes = normalize_axis(axis, a.ndim)
-        if any(a.shape[i] != 1 for i in axes):
-            raise ValueError(f"squeeze: axis {axis} of shape {a.shape} does not have size 1")
-    return reshape(a, tuple(n for i, n in enumerate(a.shape) if i not in axes))
+    """Remove size-1 axes: all of them, or those in `axis` that have size 1 (others stay,
+    as torch.squeeze)."""
+    axes = range(a.ndim) if axis is None else normalize_axis(axis, a.ndim)
+    drop = {i for i in axes if a.shape[i] == 1}
+    return reshape(a, tuple(n for i, n in enumerate(a.shape) if i not in drop))
 
 
 def unsqueeze(a, axis):
@@ -89,7 +91,9 @@ class GetItem(Function):
 
     def forward(self, a, index):
         self.input_shape, self.index = a.shape, index
-        return np.asarray(a[index])
+        out = np.asarray(a[index])
+        self.is_view = np.may_share_memory(out, a)  # basic indexing gives a view
+        return out
 
     def backward(self, grad):
         full = np.zeros(self.input_shape, dtype=grad.dtype)
@@ -97,10 +101,10 @@ class GetItem(Function):
         return full
 
 
-def _plain_index(index):
+def plain_index(index):
     """Replace Tensors inside an index by their arrays (lists of ints become arrays)."""
     if isinstance(index, tuple):
-        return tuple(_plain_index(i) for i in index)
+        return tuple(plain_index(i) for i in index)
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, list):
@@ -109,7 +113,7 @@ def _plain_index(index):
 
 
 def getitem(a, index):
-    index = _plain_index(index)
+    index = plain_index(index)
     try:
         a.data[index]
     except IndexError as error:
@@ -173,3 +177,202 @@ def pad(a, pad_width, constant_values=0):
     if (widths < 0).any():
         raise ValueError(f"pad: pad_width {pad_width!r} has a negative width")
     return Pad.apply(a, pad_width=tuple(map(tuple, widths.tolist())), value=constant_values)
+
+
+def unflatten(a, dim, sizes):
+    """Split axis `dim` into `sizes` (one may be -1), as torch.unflatten."""
+    (dim,) = normalize_axis(dim, a.ndim)
+    return reshape(a, a.shape[:dim] + tuple(sizes) + a.shape[dim + 1:])
+
+
+class Expand(Function):
+    """Broadcast to a larger shape without copying; the engine sums the gradient back."""
+
+    is_view = True
+
+    def forward(self, a, shape):
+        return np.broadcast_to(a, shape)
+
+    def backward(self, grad):
+        return grad
+
+
+def expand(a, sizes):
+    """torch.expand: size-1 axes stretch, -1 keeps an axis, new axes may lead."""
+    lead = len(sizes) - a.ndim
+    if lead < 0:
+        raise ValueError(f"expand: {len(sizes)} sizes {tuple(sizes)} are fewer than the "
+                         f"{a.ndim} dims of shape {tuple(a.shape)}")
+    shape = tuple(n if (i < lead or n != -1) else a.shape[i - lead] for i, n in enumerate(sizes))
+    for i, n in enumerate(a.shape):
+        if n != 1 and n != shape[lead + i]:
+            raise ValueError(f"expand: shape {tuple(a.shape)} cannot be expanded to "
+                             f"{tuple(sizes)}: dim {i} has size {n}, not 1")
+    return Expand.apply(a, shape=shape)
+
+
+class Repeat(Function):
+    """Tile the tensor `sizes` times along each axis; the gradient sums the copies."""
+
+    def forward(self, a, sizes):
+        self.input_shape, self.sizes = a.shape, sizes
+        return np.tile(a, sizes)
+
+    def backward(self, grad):
+        shape = (1,) * (len(self.sizes) - len(self.input_shape)) + self.input_shape
+        copies = grad.reshape([n for pair in zip(self.sizes, shape) for n in pair])  # (r0, s0, r1, s1, ...)
+        return copies.sum(axis=tuple(range(0, copies.ndim, 2))).reshape(self.input_shape)
+
+
+def repeat(a, sizes):
+    if len(sizes) < a.ndim:
+        raise ValueError(f"repeat: {len(sizes)} repeats {tuple(sizes)} are fewer than the "
+                         f"{a.ndim} dims of shape {tuple(a.shape)}")
+    return Repeat.apply(a, sizes=tuple(sizes))
+
+
+class Flip(Function):
+    is_view = True
+
+    def forward(self, a, axes):
+        self.axes = axes
+        return np.flip(a, axes)
+
+    def backward(self, grad):
+        return np.flip(grad, self.axes)
+
+
+def flip(a, dims):
+    return Flip.apply(a, axes=normalize_axis(dims, a.ndim))
+
+
+def narrow(a, dim, start, length):
+    """Elements start..start+length-1 along `dim` (a view, as torch.narrow)."""
+    (dim,) = normalize_axis(dim, a.ndim)
+    if not (0 <= start and length >= 0 and start + length <= a.shape[dim]):
+        raise ValueError(f"narrow: start {start} and length {length} do not fit dim {dim} "
+                         f"of shape {tuple(a.shape)}")
+    return getitem(a, (slice(None),) * dim + (slice(start, start + length),))
+
+
+def split(a, split_size_or_sections, dim=0):
+    """Pieces along `dim`: of split_size each (the last may be smaller), or of the listed
+    sizes, which must add up to the dim's length (torch.split)."""
+    (dim,) = normalize_axis(dim, a.ndim)
+    n = a.shape[dim]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        if split_size_or_sections <= 0:
+            raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
+        sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, not to the length "
+                             f"{n} of dim {dim} of shape {tuple(a.shape)}")
+    starts = np.cumsum([0] + sizes[:-1])
+    return tuple(narrow(a, dim, int(s), int(k)) for s, k in zip(starts, sizes))
+
+
+def chunk(a, chunks, dim=0):
+    """At most `chunks` pieces of ceil(n / chunks) along `dim` (torch.chunk)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    (dim,) = normalize_axis(dim, a.ndim)
+    return split(a, max(1, -(-a.shape[dim] // chunks)), dim)
+
+
+def unbind(a, dim=0):
+    """The slices along `dim`, each without that dim."""
+    (dim,) = normalize_axis(dim, a.ndim)
+    return tuple(getitem(a, (slice(None),) * dim + (i,)) for i in range(a.shape[dim]))
+
+
+def index_select(a, dim, index):
+    """The entries of `index` (1-D integers) along `dim`; repeats accumulate in backward."""
+    (dim,) = normalize_axis(dim, a.ndim)
+    index = np.asarray(plain_index(index))
+    if index.ndim != 1 or index.dtype.kind not in "iu":
+        raise ValueError(f"index_select: index must be a 1-D integer tensor, got dtype "
+                         f"{index.dtype} and shape {index.shape}")
+    return getitem(a, (slice(None),) * dim + (index,))
+
+
+def _along(name, a, dim, index):
+    """The indexing tuple that picks a[..., index[i, j, ...], ...] along `dim`: open grids on
+    every other axis (torch.gather's rule: index may be smaller than `a` off `dim`)."""
+    index = np.asarray(plain_index(index))
+    (dim,) = normalize_axis(dim, a.ndim)
+    if index.dtype.kind not in "iu" or index.ndim != a.ndim:
+        raise ValueError(f"{name}: index must be an integer tensor with as many dims as the "
+                         f"input's {a.ndim}, got dtype {index.dtype} and shape {index.shape}")
+    if any(index.shape[d] > a.shape[d] for d in range(a.ndim) if d != dim):
+        raise ValueError(f"{name}: index of shape {index.shape} is larger than the input's "
+                         f"shape {tuple(a.shape)} outside dim {dim}")
+    if index.size and (index.min() < -a.shape[dim] or index.max() >= a.shape[dim]):
+        raise IndexError(f"{name}: index out of range for dim {dim} of size {a.shape[dim]}")
+    grid = list(np.ogrid[tuple(slice(n) for n in index.shape)])
+    grid[dim] = index
+    return tuple(grid)
+
+
+class Gather(Function):
+    """out[i][j] = a[index[i][j]][j] along dim 0 (likewise for any dim); the gradient is
+    scattered back, repeated indices adding up."""
+
+    def forward(self, a, where):
+        self.input_shape, self.where = a.shape, where
+        return a[where]
+
+    def backward(self, grad):
+        full = np.zeros(self.input_shape, grad.dtype)
+        np.add.at(full, self.where, grad)
+        return full
+
+
+def gather(a, dim, index):
+    return Gather.apply(a, where=_along("gather", a, dim, index))
+
+
+def scatter(a, dim, index, src=None, value=None, reduce=None):
+    """A copy of `a` with out[... index[i][j] ...] = src[i][j] along `dim` (or `value`);
+    reduce="add" adds instead. Not differentiable."""
+    if (src is None) == (value is None):
+        raise ValueError("scatter: give exactly one of src and value")
+    if reduce not in (None, "add"):
+        raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported; None or 'add'")
+    if a.requires_grad or getattr(src, "requires_grad", False):
+        raise NotImplementedError("scatter: minigrad does not differentiate scatter; call it "
+                                  "on tensors that do not require grad")
+    where = _along("scatter", a, dim, index)
+    if value is not None:
+        source = value
+    else:
+        src = np.asarray(plain_index(src))
+        index_shape = np.asarray(plain_index(index)).shape
+        source = src[tuple(slice(n) for n in index_shape)]
+    out = a.data.copy()
+    if reduce == "add":
+        np.add.at(out, where, source)
+    else:
+        out[where] = source
+    return Tensor(out)
+
+
+class SetItem(Function):
+    """A copy of `a` with a[index] = value: the gradient of the overwritten entries goes to
+    `value` (summed over broadcasting by the engine), the rest to `a`."""
+
+    def forward(self, a, value, index):
+        self.index = index
+        out = a.copy()
+        out[index] = value
+        return out
+
+    def backward(self, grad):
+        grad_a = grad.copy()
+        grad_a[self.index] = 0
+        return grad_a, grad[self.index]
+
+
+def setitem(a, index, value):
+    return SetItem.apply(a, lift(value, a), index=index)
