@@ -381,7 +381,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
                          f"values from {_np.nanmin(input.data)} to {_np.nanmax(input.data)} "
                          f"(for logits use binary_cross_entropy_with_logits)")
     weight = _elementwise_weight("binary_cross_entropy", "weight", weight, input)
-    loss = _activation.binary_cross_entropy(input, target, weight)
+    loss = _ops.binary_cross_entropy(input, target, weight)
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..random import rng
-from ..tensor import Tensor
+from ..tensor import Tensor, mark_written
 
 _LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                 "conv_transpose3d", "sigmoid")
@@ -63,9 +63,11 @@ def _fan(tensor, mode):
 
 
 def _fill(tensor, values):
-    """Write `values` into the tensor's (or array's) storage, keeping its dtype."""
+    """Write `values` into the tensor's (or array's) storage, keeping its dtype; the write is
+    counted, so a graph that saved the old values refuses to backward (as PyTorch)."""
     array = tensor.data if isinstance(tensor, Tensor) else tensor
     array[...] = values
+    mark_written(array)
     return tensor
 
 

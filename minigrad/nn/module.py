@@ -93,8 +93,10 @@ class Module:
 
     # --- walking the module tree ------------------------------------------------------
     def register_buffer(self, name, array, persistent=True):
-        """Keep `array` (an ndarray, e.g. a running mean) as attribute `name`; persistent
-        buffers are saved in the state_dict."""
+        """Keep `array` (an ndarray, e.g. a running mean; a Tensor gives its array) as
+        attribute `name`; persistent buffers are saved in the state_dict."""
+        if isinstance(array, Tensor):
+            array = array.data
         if array is not None and not isinstance(array, np.ndarray):
             raise TypeError(f"register_buffer: buffer {name!r} must be an ndarray or None, "
                             f"got {type(array).__name__}")

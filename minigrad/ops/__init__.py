@@ -8,6 +8,6 @@ from .movement import (chunk, concatenate, expand, flatten, flip, gather, getite
                        split, squeeze, stack, transpose, unbind, unflatten, unsqueeze)
 from .reduce import (argmax, argmin, cumsum, logsumexp, max, max_along, mean, min,
                      normalize_axis, prod, sort, sum, topk, var, vector_norm)
-from .loss import (binary_cross_entropy_with_logits, class_targets, cross_entropy, log_softmax,
-                   nll_loss, softmax)
+from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, class_targets,
+                   cross_entropy, log_softmax, nll_loss, softmax)
 from .norm import normalize, scale_shift

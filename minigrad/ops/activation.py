@@ -100,35 +100,3 @@ class Silu(Function):
 
 def silu(a):
     return Silu.apply(a)
-
-
-class BinaryCrossEntropy(Function):
-    """-w (t log p + (1 - t) log(1 - p)), each log clamped at -100 (PyTorch's guard for
-    p = 0 or 1, which keeps the loss finite).
-
-    Shapes: p, t (the same), w (broadcasts to p) -> like p.
-    backward (PyTorch's): d/dp = g w (p - t) / max(p (1 - p), 1e-12);
-    d/dt = g w (log(1 - p) - log p), unclamped (infinite at p = 0 or 1, as PyTorch).
-    """
-
-    def forward(self, p, t, weight):
-        t = t.astype(p.dtype, copy=False)
-        self.save_for_backward(p, t, weight)
-        with np.errstate(divide="ignore"):
-            log_p, log_1mp = np.maximum(np.log(p), -100), np.maximum(np.log1p(-p), -100)
-        return -weight * (t * log_p + (1 - t) * log_1mp)
-
-    def backward(self, grad):
-        p, t, weight = self.saved_tensors
-        grad = grad * weight
-        grad_p = grad * (p - t) / np.maximum(p * (1 - p), 1e-12) \
-            if self.needs_input_grad[0] else None
-        grad_t = None
-        if self.needs_input_grad[1]:
-            with np.errstate(divide="ignore"):
-                grad_t = grad * (np.log1p(-p) - np.log(p))
-        return grad_p, grad_t
-
-
-def binary_cross_entropy(p, t, weight):
-    return BinaryCrossEntropy.apply(p, t, weight=weight)
