@@ -3,30 +3,39 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_number
 
 
 class Adam(Optimizer):
-    """Adam as torch.optim.Adam (Kingma & Ba, 2015), at step t:
+    """Adam as torch.optim.Adam (Kingma & Ba, 2015), at step t, with g = -grad if maximize
+    else grad:
 
-        g = grad + weight_decay * p                     (L2 penalty folded into the gradient)
+        g = g + weight_decay * p                        (L2 penalty folded into the gradient)
+        or, with decoupled_weight_decay, p = p (1 - lr weight_decay) first (AdamW)
         m = beta1 m + (1 - beta1) g,   v = beta2 v + (1 - beta2) g^2
         p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
-    With amsgrad, v in the denominator is the running maximum of v.
+    With amsgrad, v in the denominator is the running maximum of v. `foreach` and `fused`
+    are accepted (the arithmetic is the same); `capturable=True` and `differentiable=True`
+    raise NotImplementedError.
     """
 
-    decoupled_weight_decay = False
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 amsgrad=False):
-        if lr < 0 or eps < 0 or weight_decay < 0:
-            raise ValueError(f"{type(self).__name__}: lr, eps and weight_decay must be >= 0, "
-                             f"got lr={lr}, eps={eps}, weight_decay={weight_decay}")
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"{type(self).__name__}: betas must lie in [0, 1), got {betas}")
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
+        owner = type(self).__name__
+        for name, value in (("lr", lr), ("eps", eps), ("weight_decay", weight_decay)):
+            check_number(owner, name, value)
+        if len(betas) != 2:
+            raise ValueError(f"{owner}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            check_number(owner, f"betas[{i}]", beta, high=1.0, high_open=True)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad))
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize, foreach=foreach,
+                                      capturable=capturable, differentiable=differentiable,
+                                      fused=fused,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def update(self, param, grad, state, group):
         lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
@@ -36,7 +45,7 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(param)
         state["step"] += 1
         if weight_decay != 0:
-            if self.decoupled_weight_decay:
+            if group["decoupled_weight_decay"]:
                 param *= 1 - lr * weight_decay
             else:
                 grad = grad + weight_decay * param
@@ -56,8 +65,10 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as torch.optim.AdamW:
     p = p (1 - lr weight_decay) first, then Adam's step with the raw gradient."""
 
-    decoupled_weight_decay = True
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

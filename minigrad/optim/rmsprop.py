@@ -1,26 +1,31 @@
 """RMSprop: divide the gradient by a running root mean square of recent gradients."""
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_number
 
 
 class RMSprop(Optimizer):
-    """RMSprop as torch.optim.RMSprop:
+    """RMSprop as torch.optim.RMSprop, with g = -grad if maximize else grad:
 
-        g = grad + weight_decay * p
+        g = g + weight_decay * p
         v = alpha v + (1 - alpha) g^2
         centered: a = alpha a + (1 - alpha) g,  d = sqrt(v - a^2) + eps;  else d = sqrt(v) + eps
         momentum > 0: b = momentum b + g / d,  p = p - lr b;   else p = p - lr g / d
+
+    `foreach` is accepted (the arithmetic is the same); `capturable=True` and
+    `differentiable=True` raise NotImplementedError.
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                 centered=False):
-        if lr < 0 or eps < 0 or weight_decay < 0 or momentum < 0 or alpha < 0:
-            raise ValueError(f"RMSprop: lr, alpha, eps, weight_decay and momentum must be >= 0, "
-                             f"got lr={lr}, alpha={alpha}, eps={eps}, "
-                             f"weight_decay={weight_decay}, momentum={momentum}")
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
+        for name, value in (("lr", lr), ("alpha", alpha), ("eps", eps),
+                            ("weight_decay", weight_decay), ("momentum", momentum)):
+            check_number("RMSprop", name, value)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered))
+                                      momentum=momentum, centered=centered,
+                                      capturable=capturable, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable))
 
     def update(self, param, grad, state, group):
         alpha = group["alpha"]
