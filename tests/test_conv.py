@@ -146,7 +146,7 @@ def test_chunks_of_the_batch_give_the_same_numbers(jit, monkeypatch, kwargs):
         for op in (F.conv2d, F.conv_transpose2d):
             xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
             y = op(xt, wt, **kwargs)
-            y.backward(np.cos(np.arange(y.size)).reshape(y.shape))
+            y.backward(np.cos(np.arange(y.numel())).reshape(y.shape))
             results += [y.data, xt.grad, wt.grad]
         return results
 
