@@ -178,13 +178,17 @@ def unbroadcast(grad, shape):
 
 
 class Size(tuple):
-    """A tensor's shape, as `torch.Size`: a tuple of ints with `numel()`."""
+    """A tensor's shape, as `torch.Size`: a tuple of ints with `numel()`. Its repr is
+    PyTorch's form; `str()` (and so every error message) reads as a plain tuple."""
 
     def numel(self):
         return int(np.prod(self, dtype=np.int64))
 
     def __repr__(self):
         return f"minigrad.Size({list(self)})"
+
+    def __str__(self):
+        return tuple.__repr__(self)
 
 
 def _one_element(t, what):
@@ -258,7 +262,7 @@ class Tensor:
         return self
 
     # --- what it is -------------------------------------------------------------------
-    shape = property(lambda self: self.data.shape)
+    shape = property(lambda self: Size(self.data.shape))
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
     device = property(lambda self: cpu)

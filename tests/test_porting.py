@@ -237,18 +237,10 @@ def initial_state(program):
 # rtol, and atol as a fraction of the array's largest magnitude (small gradients included)
 TOLERANCE = {"float64": (1e-8, 1e-10), "float32": (1e-4, 5e-5)}
 
-# Library gap found by these programs: after set_default_dtype(float64) minigrad's layers
-# still create float32 parameters (PyTorch: float64), so float64 inputs hit conv2d's dtype
-# check. Remove the mark once nn layers follow the default dtype.
-DEFAULT_DTYPE_GAP = pytest.mark.xfail(
-    raises=TypeError, strict=True,
-    reason="minigrad.set_default_dtype(float64) does not reach nn layers' parameters")
-
 # Every program runs in float32; all but dcgan_step (whose labels are built with
 # dtype=torch.float, as in the DCGAN example) also in float64, where the tolerance is tight.
 COMPARISONS = [pytest.param(name, "float32", id=f"{name}-float32") for name in PROGRAMS] + [
-    pytest.param(name, "float64", id=f"{name}-float64", marks=DEFAULT_DTYPE_GAP)
-    for name in PROGRAMS if name != "dcgan_step"]
+    pytest.param(name, "float64", id=f"{name}-float64") for name in PROGRAMS if name != "dcgan_step"]
 
 
 @pytest.mark.parametrize("name, dtype", COMPARISONS)

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from .. import functional as F
+from ..dtypes import get_default_dtype
 from ..ops.conv import _pair
 from . import init
 from .module import Module, Parameter
@@ -29,7 +30,7 @@ class _ConvNd(Module):
         self.stride, self.dilation = _pair(stride, "stride", name), _pair(dilation, "dilation", name)
         self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", name)
         self.padding_mode = padding_mode
-        dtype = np.float32 if dtype is None else dtype
+        dtype = get_default_dtype() if dtype is None else dtype
         self.weight = Parameter(np.empty((*weight_shape, *self.kernel_size), dtype))
         self.bias = Parameter(np.empty(out_channels, dtype)) if bias else None
         self.reset_parameters()

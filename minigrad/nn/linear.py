@@ -5,6 +5,8 @@ import numpy as np
 
 from .. import functional as F
 from .. import ops
+from ..device import check_device
+from ..dtypes import get_default_dtype
 from . import init
 from .module import Module, Parameter
 
@@ -16,9 +18,11 @@ class Linear(Module):
     b ~ U(+-1/sqrt(in)).
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=np.float32):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
+        check_device("Linear", device)
+        dtype = get_default_dtype() if dtype is None else dtype
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
         self.reset_parameters()

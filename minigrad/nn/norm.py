@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from .. import functional as F
+from ..dtypes import get_default_dtype
 from .module import Module, Parameter
 
 
@@ -18,7 +19,7 @@ class _NormBase(Module):
 
     def __init__(self, num_features, eps, momentum, affine, track_running_stats, dtype):
         super().__init__()
-        dtype = np.float32 if dtype is None else dtype
+        dtype = get_default_dtype() if dtype is None else dtype
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(np.ones(num_features, dtype)) if affine else None
@@ -127,7 +128,7 @@ class LayerNorm(Module):
         if device not in (None, "cpu"):
             raise NotImplementedError(f"LayerNorm: device={device!r} is not supported; "
                                       f"only 'cpu'")
-        dtype = np.float32 if dtype is None else dtype
+        dtype = get_default_dtype() if dtype is None else dtype
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
@@ -158,7 +159,7 @@ class GroupNorm(Module):
         if num_groups < 1 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels={num_channels} must be divisible by "
                              f"num_groups={num_groups}")
-        dtype = np.float32 if dtype is None else dtype
+        dtype = get_default_dtype() if dtype is None else dtype
         self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
                                                                      eps, affine)
         self.weight = Parameter(np.ones(num_channels, dtype)) if affine else None
