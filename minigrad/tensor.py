@@ -32,66 +32,79 @@ def is_grad_enabled():
     return _grad_enabled
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Switch gradient recording on or off: at once when called, until the `with` block
-    (or decorated function) ends when used as a context manager, as PyTorch."""
-
-    def __init__(self, mode):
-        global _grad_enabled
-        self._previous, _grad_enabled = _grad_enabled, bool(mode)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self._previous
-
-
 class _GradMode(contextlib.ContextDecorator):
-    """A context manager and decorator (with or without parentheses) setting grad mode."""
+    """Sets grad mode inside a `with` block or a decorated function (with or without
+    parentheses: `@no_grad` and `@no_grad()`); `mode` None leaves it as it is."""
 
     mode = None
 
-    def __new__(cls, func=None):
+    def __new__(cls, func=None, *args, **kwargs):
         self = super().__new__(cls)
-        return self(func) if callable(func) else self
-
-    def __init__(self, func=None):
-        pass
+        if callable(func):  # used bare, as @no_grad: decorate at once
+            self.__init__()
+            return self(func)
+        return self
 
     def __enter__(self):
         global _grad_enabled
-        self._previous, _grad_enabled = _grad_enabled, self.mode
+        self._previous = _grad_enabled
+        if self.mode is not None:
+            _grad_enabled = self.mode
 
     def __exit__(self, *exc):
         global _grad_enabled
         _grad_enabled = self._previous
+
+    def _recreate_cm(self):
+        # a fresh context for every call of a decorated function, so recursion unwinds right
+        fresh = object.__new__(type(self))
+        fresh.mode = self.mode
+        return fresh
 
 
 class no_grad(_GradMode):
     """Inside `with no_grad():` (or a function decorated `@no_grad()`) ops record no graph."""
 
-    mode = False
+    def __init__(self, func=None):
+        self.mode = False
 
 
 class enable_grad(_GradMode):
     """Record graphs again inside a `no_grad()` block."""
 
-    mode = True
+    def __init__(self, func=None):
+        self.mode = True
 
 
-class inference_mode(contextlib.ContextDecorator):
+class inference_mode(_GradMode):
     """`no_grad()` under PyTorch's other name; `inference_mode(False)` changes nothing."""
 
     def __init__(self, mode=True):
-        self._mode = no_grad() if mode else contextlib.nullcontext()
+        self.mode = False if mode else None
+
+
+class set_grad_enabled(_GradMode):
+    """Switch gradient recording on or off: at once when called as a function; for the
+    block or the decorated function's calls when used as a context or decorator."""
+
+    def __new__(cls, mode):
+        return object.__new__(cls)
+
+    def __init__(self, mode):
+        global _grad_enabled
+        self.mode = bool(mode)
+        self._previous, _grad_enabled = _grad_enabled, self.mode
 
     def __enter__(self):
-        self._mode.__enter__()
+        pass  # the mode was set when this object was made; __exit__ restores the one before
 
-    def __exit__(self, *exc):
-        self._mode.__exit__(*exc)
+    def __call__(self, func):
+        global _grad_enabled
+        _grad_enabled = self._previous  # a decorator changes the mode only inside func
+        return super().__call__(func)
+
+    def _recreate_cm(self):
+        return (enable_grad if self.mode else no_grad)()
 
 
 # --- the version counter -----------------------------------------------------------------
@@ -190,12 +203,33 @@ class Size(tuple):
     def __str__(self):
         return tuple.__repr__(self)
 
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
 
-def _one_element(t, what):
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+
+def _one_element(t, what, error=RuntimeError):
     if t.data.size != 1:
-        raise RuntimeError(f"a Tensor with {t.data.size} elements cannot be converted to {what}; "
-                           f"only one-element tensors can")
+        raise error(f"a Tensor with {t.data.size} elements cannot be converted to {what}; "
+                    f"only one-element tensors can")
     return t.data.reshape(()).item()
+
+
+def _check_result(t, out):
+    """May `out` be written into tensor `t` in place (PyTorch's checks)?"""
+    if out.shape != t.shape:
+        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast "
+                           f"shape {list(out.shape)}")
+    if not np.can_cast(out.dtype, t.dtype, "same_kind"):
+        raise RuntimeError(f"result type {out.dtype} can't be cast to the desired output "
+                           f"type {t.dtype}")
+    _check_writeable(t)
 
 
 def _check_writeable(t):
@@ -229,13 +263,21 @@ class Tensor:
     `Tensor(data, requires_grad=False, dtype=None)`; `data` is an ndarray (kept as is, not
     copied: `.data` is that array), a Tensor, or a nested list or number, which gives
     float32 as PyTorch's legacy `torch.Tensor([...])` (`mg.tensor` infers the dtype).
+    Ints alone are the legacy sizes form: `Tensor(2, 3)` is a (2, 3) tensor (of zeros) and
+    `Tensor(3)` has shape (3,), as in PyTorch; a float is a value (`Tensor(2.5)` is 0-d).
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
     __array_priority__ = 100  # ndarray <op> Tensor defers to Tensor's reflected operator
 
-    def __init__(self, data, requires_grad=False, dtype=None, device=None):
+    def __init__(self, data=(), *sizes, requires_grad=False, dtype=None, device=None):
         check_device("Tensor", device)
+        if sizes or (isinstance(data, int) and not isinstance(data, bool)):
+            shape = (data, *sizes)
+            if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
+                raise TypeError(f"Tensor: expected data, or sizes that are ints >= 0, got "
+                                f"{shape}")
+            data = np.zeros(shape, dtype or dtypes.get_default_dtype())
         self.data = _as_array(data, dtype, legacy=True)
         self.grad = None
         self._ctx = None
@@ -324,10 +366,10 @@ class Tensor:
         return bool(self.data.reshape(()))
 
     def __int__(self):
-        return int(_one_element(self, "a Python int"))
+        return int(_one_element(self, "a Python int", ValueError))
 
     def __float__(self):
-        return float(_one_element(self, "a Python float"))
+        return float(_one_element(self, "a Python float", ValueError))
 
     def __index__(self):
         if self.data.dtype.kind not in "iub" or self.data.size != 1:
@@ -353,19 +395,24 @@ class Tensor:
         return ops.clone(self)
 
     def contiguous(self, memory_format=None):
-        return self
+        """Itself if its array is C-contiguous, else a C-ordered copy (in the graph)."""
+        return self if self.data.flags.c_contiguous else ops.clone(self)
+
+    def is_contiguous(self, memory_format=None):
+        return self.data.flags.c_contiguous
 
     def astype(self, dtype):
         return ops.astype(self, dtype)
 
-    def float(self): return self.astype(np.float32)
-    def double(self): return self.astype(np.float64)
-    def half(self): return self.astype(np.float16)
-    def long(self): return self.astype(np.int64)
-    def int(self): return self.astype(np.int32)
-    def short(self): return self.astype(np.int16)
-    def byte(self): return self.astype(np.uint8)
-    def bool(self): return self.astype(np.bool_)
+    # each returns the tensor itself when it already has that dtype, as PyTorch
+    def float(self): return self.to(np.float32)
+    def double(self): return self.to(np.float64)
+    def half(self): return self.to(np.float16)
+    def long(self): return self.to(np.int64)
+    def int(self): return self.to(np.int32)
+    def short(self): return self.to(np.int16)
+    def byte(self): return self.to(np.uint8)
+    def bool(self): return self.to(np.bool_)
 
     def type(self, dtype=None):
         """With no argument the type's name ('minigrad.float32'); else `to(dtype)`."""
@@ -588,7 +635,10 @@ class Tensor:
     def clamp_max(self, max): return ops.clamp(self, None, max)
     def softmax(self, dim): return ops.softmax(self, dim)
     def log_softmax(self, dim): return ops.log_softmax(self, dim)
-    def masked_fill(self, mask, value): return ops.where(mask, value, self)
+    def masked_fill(self, mask, value):
+        """`value` where `mask` holds; a number takes this tensor's dtype (as PyTorch)."""
+        return ops.where(mask, value if isinstance(value, Tensor) else ops.cast(value, self.dtype),
+                         self)
     def where(self, condition, other): return ops.where(condition, self, other)
 
     # --- reductions (PyTorch's dim/keepdim; NumPy's axis/keepdims accepted) ---------------
@@ -714,35 +764,42 @@ class Tensor:
         """An in-place op: run `compute(self_values, *operands)` with ops, write the result
         into this tensor's own array (views of it see the change) and count the write.
 
-        When a gradient flows, the tensor takes the result's place in the graph, as in
-        PyTorch; the ops then read a copy, so nothing saved for backward is overwritten.
+        When a gradient flows, the ops read a copy of the old values (so nothing saved for
+        backward is overwritten) and the tensor takes the result's place in the graph, as in
+        PyTorch. A view made by indexing writes through its base: `base[index] = result`
+        rebases the base's graph too, and the view becomes a view of the new base.
         """
         records = _grad_enabled and (self.requires_grad or any(
             isinstance(x, Tensor) and x.requires_grad for x in operands))
-        source = self
-        if records:
-            if self._ctx is None and self.requires_grad:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an "
-                                   "in-place operation; do it under no_grad(), or on a clone()")
-            if getattr(self._ctx, "is_view", False) or (self._ctx is None
-                                                          and self.data.base is not None):
-                raise RuntimeError(
-                    "an in-place operation with a gradient on a view of another tensor is not "
-                    "supported by minigrad (its base would not see the gradient); write "
-                    "through the base tensor (base[index] = value) or use out-of-place ops")
-            source = Tensor._wrap(self.data.copy(), self.requires_grad, self._ctx)
-        out = compute(source, *operands)
-        if out.shape != self.shape:
-            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
-                               f"broadcast shape {list(out.shape)}")
-        if not np.can_cast(out.dtype, self.dtype, "same_kind"):
-            raise RuntimeError(f"result type {out.dtype} can't be cast to the desired output "
-                               f"type {self.dtype}")
-        _check_writeable(self)
+        if not records:
+            return self._store(compute(self, *operands))
+        if self._ctx is None and self.requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                               "in-place operation; do it under no_grad(), or on a clone()")
+        out = compute(Tensor._wrap(self.data.copy(), self.requires_grad, self._ctx), *operands)
+        base = self._ctx.base() if getattr(self._ctx, "base", None) is not None else None
+        if base is not None:
+            _check_result(self, out)
+            base[self._ctx.index] = out
+            self._ctx = ops.getitem(base, self._ctx.index)._ctx
+        elif getattr(self._ctx, "is_view", False) or (self._ctx is None
+                                                      and self.data.base is not None):
+            raise RuntimeError(
+                "an in-place operation with a gradient on a reshaped, permuted or expanded "
+                "view of another tensor is not supported by minigrad (its base would not see "
+                "the gradient); write through the base tensor (base[index] = value) or use "
+                "out-of-place ops")
+        else:
+            self._store(out)
+            self._ctx = out._ctx
+        self.requires_grad = True
+        return self
+
+    def _store(self, out):
+        """Copy `out`'s values into this tensor's array and count the write."""
+        _check_result(self, out)
         np.copyto(self.data, out.data, casting="same_kind")
         mark_written(self.data)
-        if records:
-            self._ctx, self.requires_grad = out._ctx, True
         return self
 
     def __setitem__(self, index, value):
@@ -768,7 +825,7 @@ class Tensor:
     def exp_(self): return self._write(ops.exp)
     def sqrt_(self): return self._write(ops.sqrt)
     def masked_fill_(self, mask, value):
-        return self._write(lambda t, v: ops.where(mask, v, t), value)
+        return self._write(lambda t, v: t.masked_fill(mask, v), value)
     def copy_(self, src, non_blocking=False): return self._write(ops.fill, src)
     def fill_(self, value): return self._write(ops.fill, value)
     def zero_(self): return self._write(ops.fill, 0)

@@ -21,7 +21,7 @@ def test_tensor_infers_the_dtype_as_torch_tensor(data, dtype):
 
 
 @pytest.mark.parametrize("data, dtype", [
-    (1.5, np.float32), ([[1, 2], [3, 4]], np.float32), (3, np.float32),
+    (1.5, np.float32), ([[1, 2], [3, 4]], np.float32), ([3], np.float32),
     ([True, False], np.float32), (np.zeros(2, np.int32), np.int32),
     (np.float64(2.0), np.float64),
 ])

@@ -7,10 +7,6 @@ hand-worked values are PyTorch's when torch is there. `test_*_matches_torch` tes
 the two libraries directly on random input.
 
 nn, optim, utils.data and amp have their own files (test_torch_surface_{nn,optim,data}.py).
-
-Known differences from PyTorch are written as PyTorch behaves and marked as expected
-failures on minigrad (strict, so each one is noticed when fixed); the BUG-n labels in the
-reasons match the report that asked for the fixes.
 """
 import math
 import operator
@@ -32,19 +28,6 @@ def lib(request):
     if request.param == "torch":
         return pytest.importorskip("torch")
     return minigrad
-
-
-def minigrad_bug(reason):
-    """Run on both libraries; minigrad's run is a strict expected failure (a known bug)."""
-    mark = pytest.mark.xfail(reason=reason, strict=True)
-    return pytest.mark.parametrize("lib", [pytest.param("minigrad", marks=mark), "torch"],
-                                   indirect=True)
-
-
-def known_bug_on_minigrad(request, lib, bugs, case):
-    """In a table of cases, mark the minigrad run of `case` as a strict expected failure."""
-    if lib is minigrad and case in bugs:
-        request.applymarker(pytest.mark.xfail(reason=bugs[case], strict=True))
 
 
 @pytest.fixture(autouse=True)
@@ -88,23 +71,6 @@ def close(actual, expected):
                                rtol=1e-6, atol=1e-12)
 
 
-BUG_SCATTER_SCALAR = ("BUG-1: scatter_(dim, index, 1.0) with a float as src raises IndexError "
-                      "(value= works)")
-BUG_NO_GRAD_REENTRY = ("BUG-2: a function decorated @no_grad() that calls itself leaves "
-                       "gradients off after it returns (one shared instance keeps _previous)")
-BUG_SET_GRAD_DECORATOR = ("BUG-3: @set_grad_enabled(False) as a decorator turns gradients off "
-                          "at decoration time and for good")
-BUG_LEGACY_SIZES = ("BUG-4: Tensor(2, 3) (legacy sizes) gives a 0-d tensor with "
-                    "requires_grad=True instead of a (2, 3) float32 tensor; Tensor(3) a 0-d 3.0")
-BUG_SHAPE_SIZE = "BUG-5: size()[1:] and Size + Size are plain tuples, not Size"
-BUG_PROMOTION = "BUG-6: dtype promotion follows NumPy (float64) where PyTorch gives float32"
-BUG_ERROR_TYPE = "BUG-7: error type differs from PyTorch's"
-BUG_IS_CONTIGUOUS = "BUG-8: Tensor.is_contiguous() is missing"
-BUG_INT_CAST = ("BUG-9: .long()/.int()/.bool() of a tensor that requires grad raise TypeError; "
-                "PyTorch returns a tensor outside the graph")
-BUG_VIEW_INPLACE = ("BUG-10: an in-place op on a view of a non-leaf that requires grad "
-                    "(y[:, :1] *= 3) raises; PyTorch rebases the base's graph")
-BUG_FLOAT_SELF = "BUG-11: x.float() of a float32 tensor is a copy; PyTorch returns x itself"
 
 
 # ===========================================================================================
@@ -134,7 +100,6 @@ def test_legacy_constructor_makes_float32(lib, data):
     assert dt(t) == np.float32 and A(t).tolist() == np.float32(data).tolist()
 
 
-@minigrad_bug(BUG_LEGACY_SIZES)
 def test_legacy_constructor_with_sizes_makes_an_uninitialised_float32_tensor(lib):
     t = lib.Tensor(2, 3)  # old code: nn.Parameter(torch.Tensor(out_features, in_features))
     assert tuple(t.shape) == (2, 3) and dt(t) == np.float32 and not t.requires_grad
@@ -456,7 +421,6 @@ def test_no_grad_as_a_decorator_with_and_without_parentheses(lib):
     assert lib.is_grad_enabled() and (x * 2).requires_grad
 
 
-@minigrad_bug(BUG_NO_GRAD_REENTRY)
 def test_a_no_grad_function_calling_itself_restores_grad_mode(lib):
     @lib.no_grad()
     def depth(n):
@@ -521,7 +485,6 @@ def test_set_grad_enabled_as_a_context_manager(lib, training):
     assert lib.is_grad_enabled()
 
 
-@minigrad_bug(BUG_SET_GRAD_DECORATOR)
 def test_set_grad_enabled_as_a_decorator(lib):
     x = leaf(lib, [1.0])
 
@@ -594,7 +557,6 @@ def test_size(lib):
     assert isinstance(x.shape, lib.Size) and x.shape == x.size() and x.shape.numel() == 24
 
 
-@minigrad_bug(BUG_SHAPE_SIZE)
 def test_sliced_and_joined_sizes_are_sizes(lib):
     size = lib.zeros(2, 3, 4).size()
     assert isinstance(size[1:], lib.Size) and size[1:] == (3, 4)
@@ -677,7 +639,6 @@ def test_contiguous_keeps_the_values(lib):
     assert A(y.contiguous()).tolist() == A(y).tolist()
 
 
-@minigrad_bug(BUG_IS_CONTIGUOUS)
 def test_is_contiguous(lib):
     x = lib.arange(6).view(2, 3)
     assert x.is_contiguous() and x.t().contiguous().is_contiguous()
@@ -760,13 +721,11 @@ def test_to_a_dtype_passes_the_gradient_in_the_input_dtype(lib):
     assert dt(x.grad) == np.float32 and A(x.grad).tolist() == [2, 2]
 
 
-@minigrad_bug(BUG_FLOAT_SELF)
 def test_float_of_a_float32_tensor_is_the_tensor_itself(lib):
     x = lib.zeros(2)
     assert x.float() is x
 
 
-@minigrad_bug(BUG_INT_CAST)
 def test_integer_casts_of_a_tensor_that_requires_grad_leave_the_graph(lib):
     x = lib.tensor([1.7, -1.2], requires_grad=True)
     for method, expected in [("long", [1, -1]), ("int", [1, -1]), ("bool", [True, True])]:
@@ -842,7 +801,6 @@ def test_gather(lib):
     assert grad.tolist() == [[2, 0], [1, 1]]  # repeated indices add up
 
 
-@minigrad_bug(BUG_SCATTER_SCALAR)
 def test_scatter_makes_a_one_hot_matrix_from_a_float_value(lib):
     y = lib.tensor([0, 3, 1])
     one_hot = lib.zeros(3, 4).scatter_(1, y.unsqueeze(1), 1.0)
@@ -1232,7 +1190,6 @@ def test_setitem_with_a_value_that_requires_grad_gives_it_the_gradient(lib):
     assert A(u.grad).tolist() == [1, 2] and A(x.grad).tolist() == [0, 0, 3]
 
 
-@minigrad_bug(BUG_VIEW_INPLACE)
 def test_inplace_op_on_a_view_of_a_non_leaf_rebases_its_base(lib):
     x = leaf(lib, [[1.0, 2.0], [3.0, 4.0]])
     y = x * 1
@@ -1293,15 +1250,8 @@ PROMOTION = [
                                                                       0.5), np.int64),
     ("clamp(int64, 0.5, 3)", lambda L: L.clamp(L.tensor([-2, 5]), 0.5, 3), np.float32),
 ]
-PROMOTION_BUGS = dict.fromkeys(
-    ["int64 / 2", "int64 / int64", "int64 * 0.5", "int64 + float32", "float32 + int64",
-     "float32 + 0-d float64", "sqrt(int64)", "exp(int64)", "int64.masked_fill(0.5)",
-     "clamp(int64, 0.5, 3)"], BUG_PROMOTION)
-
-
 @pytest.mark.parametrize("case, make, dtype", PROMOTION, ids=[p[0] for p in PROMOTION])
-def test_result_dtypes_follow_pytorchs_promotion(request, lib, case, make, dtype):
-    known_bug_on_minigrad(request, lib, PROMOTION_BUGS, case)
+def test_result_dtypes_follow_pytorchs_promotion(lib, case, make, dtype):
     assert dt(make(lib)) == dtype
 
 
@@ -1329,15 +1279,8 @@ ERRORS = [
      RuntimeError),
     ("backward without a graph", lambda L: L.ones(2).sum().backward(), RuntimeError),
 ]
-ERROR_BUGS = dict.fromkeys(
-    ["cat of mismatched shapes", "stack of unequal shapes", "view to a wrong size",
-     "dim out of range", "size(d) out of range", "clamp without bounds", "int negative power",
-     "int() of many", "float() of many"], BUG_ERROR_TYPE)
-
-
 @pytest.mark.parametrize("case, fn, error", ERRORS, ids=[e[0] for e in ERRORS])
-def test_bad_input_raises_pytorchs_error_type(request, lib, case, fn, error):
-    known_bug_on_minigrad(request, lib, ERROR_BUGS, case)
+def test_bad_input_raises_pytorchs_error_type(lib, case, fn, error):
     with pytest.raises(error):
         fn(lib)
 

@@ -1,7 +1,8 @@
 """Every differentiable op, one file per family; each Function sits beside its wrapper."""
-from .elementwise import (abs, add, astype, clamp, clip, clone, constant, div, divide, exp,
-                          fill, gelu, leaky_relu, lift, log, maximum, minimum, mul, neg, pow,
-                          relu, sigmoid, sqrt, step, sub, tanh, where)
+from .elementwise import (abs, add, astype, cast, clamp, clip, clone, constant, div, divide,
+                          exp, fill, floating, gelu, leaky_relu, lift, log, maximum, minimum,
+                          mul, neg, pow, promote, relu, result_type, sigmoid, sqrt, step, sub,
+                          tanh, where)
 from .linalg import bmm, dot, matmul, mm
 from .movement import (chunk, concatenate, expand, flatten, flip, gather, getitem, index_select,
                        narrow, pad, permute, plain_index, repeat, reshape, scatter, setitem,

@@ -1,27 +1,90 @@
 """Elementwise ops. Each Function's forward and backward sit together; broadcasting is
 undone by the engine (`tensor.unbroadcast`), so a backward returns full-shape gradients."""
+import functools
+
 import numpy as np
 
-from .. import kernels
+from .. import dtypes, kernels
+from ..errors import InvalidArgument
 from ..tensor import Function, Tensor
 
 
+# PyTorch's type promotion. Operands rank by kind: tensors with dims, then 0-d tensors, then
+# Python numbers. The result takes the highest-ranked operands' dtype unless a lower-ranked
+# one is of a higher category (bool < integer < floating < complex): then that one's dtype,
+# or for a Python number its category's default (int64, float32, complex64). So
+# `int64_tensor * 0.5` is float32 and `float32_tensor + float64_scalar_tensor` float32.
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _rank_and_dtype(x):
+    if isinstance(x, Tensor):
+        x = x.data
+    if isinstance(x, (np.ndarray, np.generic)):  # (np.float64 is also a Python float)
+        return (2 if x.ndim else 1), x.dtype
+    if isinstance(x, bool):
+        return 0, np.dtype(np.bool_)
+    if isinstance(x, int):
+        return 0, np.dtype(np.int64)
+    if isinstance(x, float):
+        return 0, dtypes.get_default_dtype()
+    if isinstance(x, complex):
+        return 0, np.dtype(np.complex64)
+    x = np.asarray(x)
+    return (2 if x.ndim else 1), x.dtype
+
+
+def _promote_pair(p, q):
+    (rank_p, dtype_p), (rank_q, dtype_q) = sorted((p, q), key=lambda r: -r[0])
+    higher_category = _CATEGORY[dtype_q.kind] > _CATEGORY[dtype_p.kind]
+    if rank_p == rank_q:
+        dtype = dtype_q if higher_category else (
+            dtype_p if _CATEGORY[dtype_p.kind] > _CATEGORY[dtype_q.kind]
+            else np.promote_types(dtype_p, dtype_q))
+    else:
+        dtype = dtype_q if higher_category else dtype_p
+    return rank_p, dtype
+
+
+def result_type(*operands):
+    """The dtype PyTorch computes `operands` (tensors, arrays, numbers) in."""
+    return functools.reduce(_promote_pair, map(_rank_and_dtype, operands))[1]
+
+
+def cast(x, dtype):
+    """`x` as a Tensor of `dtype`: a number or array wrapped, a tensor converted (through
+    AsType, so a gradient finds its way back)."""
+    if isinstance(x, Tensor):
+        return x if x.data.dtype == dtype else astype(x, dtype)
+    return Tensor._wrap(np.asarray(x, dtype), False, None)
+
+
 def lift(x, like):
-    """Make `x` a Tensor; a Python number takes the dtype NumPy gives it next to `like`
-    (so `float32_tensor * 2` stays float32, as NumPy's and PyTorch's scalar rules say)."""
+    """Make `x` a Tensor, of the dtype promotion gives it beside `like` (a number next to a
+    float32 tensor is float32; next to an int64 tensor a float is float32)."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (int, float, bool)) and isinstance(like, Tensor):
-        dtype = like.data.dtype
-        if dtype.kind != "f":  # e.g. int tensor * 0.5 -> float64
-            dtype = np.result_type(dtype, x)
-        return Tensor._wrap(np.array(x, dtype), False, None)
-    return Tensor(x)
+    return cast(x, result_type(x, like))
+
+
+def promote(a, b):
+    """Both operands as Tensors of their promoted dtype."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype == b.data.dtype:
+        return a, b  # the common case, kept cheap: it runs on every binary op
+    dtype = result_type(a, b)
+    return cast(a, dtype), cast(b, dtype)
+
+
+def floating(a):
+    """`a`, or for an integer or bool tensor its values in the default float dtype (what
+    PyTorch's exp, log, sqrt, division, ... compute in)."""
+    a = a if isinstance(a, Tensor) else Tensor(a)
+    return a if a.data.dtype.kind in "fc" else cast(a, dtypes.get_default_dtype())
 
 
 def binary(op, a, b):
-    """Apply a two-input Function after lifting Python numbers beside the other operand."""
-    return op.apply(lift(a, b), lift(b, a))
+    """Apply a two-input Function to the operands after type promotion."""
+    return op.apply(*promote(a, b))
 
 
 class Add(Function):
@@ -75,7 +138,11 @@ class Div(Function):
 
 
 def div(a, b):
-    return binary(Div, a, b)
+    """True division: integer operands divide as floats, as PyTorch."""
+    a, b = promote(a, b)
+    if a.data.dtype.kind not in "fc":
+        a, b = floating(a), floating(b)
+    return Div.apply(a, b)
 
 
 class Pow(Function):
@@ -97,7 +164,11 @@ class Pow(Function):
 
 
 def pow(a, b):
-    return binary(Pow, a, b)
+    a, b = promote(a, b)
+    if a.data.dtype.kind in "iu" and (b.data < 0).any():
+        raise InvalidArgument(f"pow: integers to negative integer powers are not allowed "
+                              f"(exponent {b.data.min()}); use a float base")
+    return Pow.apply(a, b)
 
 
 class Neg(Function):
@@ -123,7 +194,7 @@ class Exp(Function):
 
 
 def exp(a):
-    return Exp.apply(a)
+    return Exp.apply(floating(a))
 
 
 class Log(Function):
@@ -136,7 +207,7 @@ class Log(Function):
 
 
 def log(a):
-    return Log.apply(a)
+    return Log.apply(floating(a))
 
 
 class Sqrt(Function):
@@ -150,7 +221,7 @@ class Sqrt(Function):
 
 
 def sqrt(a):
-    return Sqrt.apply(a)
+    return Sqrt.apply(floating(a))
 
 
 class Abs(Function):
@@ -214,7 +285,7 @@ class Sigmoid(Function):
 
 
 def sigmoid(a):
-    return Sigmoid.apply(a)
+    return Sigmoid.apply(floating(a))
 
 
 class Tanh(Function):
@@ -228,7 +299,7 @@ class Tanh(Function):
 
 
 def tanh(a):
-    return Tanh.apply(a)
+    return Tanh.apply(floating(a))
 
 
 class Maximum(Function):
@@ -249,7 +320,7 @@ def maximum(a, b):
 
 def minimum(a, b):
     """Elementwise min, as -max(-a, -b) (ties split in half)."""
-    return neg(maximum(neg(lift(a, b)), neg(lift(b, a))))
+    return neg(maximum(*(neg(x) for x in promote(a, b))))
 
 
 class Where(Function):
@@ -266,7 +337,7 @@ class Where(Function):
 
 def where(cond, a, b):
     cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
-    return Where.apply(lift(a, b), lift(b, a), cond=cond)
+    return Where.apply(*promote(a, b), cond=cond)
 
 
 class AsType(Function):
@@ -279,10 +350,12 @@ class AsType(Function):
 
 
 def astype(a, dtype):
-    if a.requires_grad and np.dtype(dtype).kind not in "fc":
-        raise TypeError(f"astype: cannot cast a tensor that requires grad to {np.dtype(dtype)}; "
-                        f"detach() it first")
-    return AsType.apply(a, dtype=np.dtype(dtype))
+    """`a` in `dtype`; a cast to an integer or bool dtype leaves the graph (no gradient can
+    flow through it), as in PyTorch."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fc":
+        return Tensor._wrap(a.data.astype(dtype), False, None)
+    return AsType.apply(a, dtype=dtype)
 
 
 def constant(fn, *args, **params):
@@ -345,10 +418,11 @@ def clamp(a, min=None, max=None):
     """torch.clamp: numbers use Clip (the gradient passes where min <= a <= max); tensor
     bounds broadcast, through maximum and minimum."""
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise InvalidArgument("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = a if min is None else maximum(a, min)
         return out if max is None else minimum(out, max)
+    a = cast(a, result_type(a, *(bound for bound in (min, max) if bound is not None)))
     return Clip.apply(a, lo=min, hi=max)
 
 
@@ -411,4 +485,4 @@ class Gelu(Function):
 
 
 def gelu(a):
-    return Gelu.apply(a)
+    return Gelu.apply(floating(a))

@@ -1,6 +1,9 @@
 """Ops that move elements without arithmetic: their backward moves the gradient back."""
+import weakref
+
 import numpy as np
 
+from ..errors import InvalidArgument
 from ..tensor import Function, Tensor
 from .elementwise import lift
 from .reduce import normalize_axis
@@ -23,7 +26,7 @@ def reshape(a, *shape):
     try:
         return Reshape.apply(a, shape=shape)
     except (ValueError, TypeError):
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {a.shape} "
+        raise InvalidArgument(f"reshape: cannot reshape a tensor of shape {a.shape} "
                          f"({a.numel()} elements) into shape {shape}") from None
 
 
@@ -119,7 +122,10 @@ def getitem(a, index):
     except IndexError as error:
         raise IndexError(f"index {index!r} does not fit a tensor of shape {a.shape}: "
                          f"{error}") from None
-    return GetItem.apply(a, index=index)
+    out = GetItem.apply(a, index=index)
+    if out._ctx is not None and out._ctx.is_view:
+        out._ctx.base = weakref.ref(a)  # in-place ops on the view write through it (Tensor._write)
+    return out
 
 
 class Concatenate(Function):
@@ -141,8 +147,8 @@ def concatenate(tensors, axis=0):
     for t in tensors:
         if t.ndim != ndim or t.shape[:axis] + t.shape[axis + 1:] != \
                 tensors[0].shape[:axis] + tensors[0].shape[axis + 1:]:
-            raise ValueError(f"concatenate: shapes {[x.shape for x in tensors]} differ outside "
-                             f"axis {axis}")
+            raise InvalidArgument(f"concatenate: shapes {[x.shape for x in tensors]} differ "
+                                  f"outside dim {axis}")
     return Concatenate.apply(*tensors, axis=axis)
 
 
@@ -152,7 +158,8 @@ def stack(tensors, axis=0):
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
     if len({t.shape for t in tensors}) > 1:
-        raise ValueError(f"stack: all tensors need the same shape, got {[t.shape for t in tensors]}")
+        raise InvalidArgument(f"stack: all tensors need the same shape, got "
+                              f"{[t.shape for t in tensors]}")
     return concatenate([unsqueeze(t, axis) for t in tensors], axis=axis)
 
 
@@ -338,6 +345,8 @@ def scatter(a, dim, index, src=None, value=None, reduce=None):
     reduce="add" adds instead. Not differentiable."""
     if (src is None) == (value is None):
         raise ValueError("scatter: give exactly one of src and value")
+    if isinstance(src, (int, float, bool)):  # scatter_(dim, index, 1.0): PyTorch's value form
+        src, value = None, src
     if reduce not in (None, "add"):
         raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported; None or 'add'")
     if a.requires_grad or getattr(src, "requires_grad", False):

@@ -4,6 +4,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..errors import DimOutOfRange
 from ..tensor import Function, Tensor
 from . import movement  # (a cycle: movement takes normalize_axis from here; used at call time)
 from .elementwise import exp, log
@@ -18,7 +19,7 @@ def normalize_axis(axis, ndim):
     out = []
     for a in axes:
         if not -bound <= a < bound:
-            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+            raise DimOutOfRange(f"dim {a} is out of range for a tensor with {ndim} dimensions")
         out.append(int(a) % bound)
     if len(set(out)) != len(out):
         raise ValueError(f"axis {axis} repeats an axis")
