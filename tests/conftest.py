@@ -35,3 +35,20 @@ def jit(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def torchvision_models():
+    """torchvision.models, the oracle for minigrad.models (skips without torch/torchvision).
+
+    torchvision's compiled ops do not load beside the CPU build of torch, but its models are
+    pure Python and import once `torchvision._meta_registrations` (which registers those
+    ops) is an empty module.
+    """
+    import sys
+    import types
+
+    pytest.importorskip("torch")
+    sys.modules.setdefault("torchvision._meta_registrations",
+                           types.ModuleType("torchvision._meta_registrations"))
+    return pytest.importorskip("torchvision.models")
