@@ -273,7 +273,7 @@ def default_collate(batch):
         batch = [Tensor(_numeric_array(a)) for a in batch]
         first = batch[0]
     if isinstance(first, Tensor):
-        shapes = {t.shape for t in batch}
+        shapes = {tuple(t.shape) for t in batch}
         if len(shapes) != 1:
             raise ValueError(f"default_collate: cannot stack samples of shapes "
                              f"{sorted(shapes)} into one batch; pass a collate_fn "

@@ -147,8 +147,8 @@ def concatenate(tensors, axis=0):
     for t in tensors:
         if t.ndim != ndim or t.shape[:axis] + t.shape[axis + 1:] != \
                 tensors[0].shape[:axis] + tensors[0].shape[axis + 1:]:
-            raise InvalidArgument(f"concatenate: shapes {[x.shape for x in tensors]} differ "
-                                  f"outside dim {axis}")
+            shapes = [tuple(x.shape) for x in tensors]
+            raise InvalidArgument(f"concatenate: shapes {shapes} differ outside dim {axis}")
     return Concatenate.apply(*tensors, axis=axis)
 
 
@@ -159,7 +159,7 @@ def stack(tensors, axis=0):
         raise ValueError("stack: needs at least one tensor")
     if len({t.shape for t in tensors}) > 1:
         raise InvalidArgument(f"stack: all tensors need the same shape, got "
-                              f"{[t.shape for t in tensors]}")
+                              f"{[tuple(t.shape) for t in tensors]}")
     return concatenate([unsqueeze(t, axis) for t in tensors], axis=axis)
 
 
