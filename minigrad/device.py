@@ -8,7 +8,7 @@ a NumPy array in its own layout.
 
 
 class device:
-    """A device name, as `torch.device`: `device("cpu")`, `device("cuda", 0)`, `device("cuda:0")`."""
+    """A device name, as `torch.device`: `device("cpu")`, `device("cuda", 0)`, "cuda:0"."""
 
     __slots__ = ("type", "index")
 

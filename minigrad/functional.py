@@ -413,8 +413,8 @@ from .ops.conv import conv2d, conv_transpose2d  # noqa: E402,F401
 def _pool_pair(fn, name, value, minimum):
     """An int or a pair of ints, as a pair, each at least `minimum`."""
     pair = (value, value) if isinstance(value, (int, _np.integer)) else value
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(isinstance(v, (int, _np.integer)) and not isinstance(v, bool)
-                                 for v in pair):
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(
+            isinstance(v, (int, _np.integer)) and not isinstance(v, bool) for v in pair):
         raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
     if min(pair) < minimum:
         raise ValueError(f"{fn}: {name} must be at least {minimum}, got {value!r}")

@@ -752,7 +752,8 @@ class Tensor:
     def repeat(self, *sizes): return ops.repeat(self, _sizes(sizes))
     def flip(self, *dims): return ops.flip(self, _sizes(dims))
     def chunk(self, chunks, dim=0): return ops.chunk(self, chunks, dim)
-    def split(self, split_size_or_sections, dim=0): return ops.split(self, split_size_or_sections, dim)
+    def split(self, split_size_or_sections, dim=0):
+        return ops.split(self, split_size_or_sections, dim)
     def unbind(self, dim=0): return ops.unbind(self, dim)
     def narrow(self, dim, start, length): return ops.narrow(self, dim, start, length)
     def index_select(self, dim, index): return ops.index_select(self, dim, index)

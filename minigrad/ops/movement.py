@@ -227,7 +227,8 @@ class Repeat(Function):
 
     def backward(self, grad):
         shape = (1,) * (len(self.sizes) - len(self.input_shape)) + self.input_shape
-        copies = grad.reshape([n for pair in zip(self.sizes, shape) for n in pair])  # (r0, s0, r1, s1, ...)
+        # (r0, s0, r1, s1, ...): copies r_i of the input's axis of size s_i
+        copies = grad.reshape([n for pair in zip(self.sizes, shape) for n in pair])
         return copies.sum(axis=tuple(range(0, copies.ndim, 2))).reshape(self.input_shape)
 
 
