@@ -1,14 +1,16 @@
-"""python -m minigrad {demo,gradcheck}
+"""python -m minigrad {demo,gradcheck,convert}
 
 `gradcheck` checks every op of the catalog (minigrad/catalog.py) against finite
 differences and prints one table row per op. `demo` does that, then trains a small MLP
 (nn.Linear layers, optim.Adam) on three interleaved spirals and saves a picture of the
-decision regions it learnt.
+decision regions it learnt. `convert FILE.pth OUT.npz` turns a PyTorch checkpoint's
+state_dict into the .npz that `mg.load` reads (needs torch).
 """
 import argparse
 import os
 import sys
 import time
+from collections import OrderedDict
 
 import matplotlib.pyplot as plt
 
@@ -17,6 +19,7 @@ from . import nn, optim
 from .catalog import CASES
 from .data import make_spirals
 from .random import manual_seed
+from .serialization import save
 from .tensor import Tensor, no_grad
 from .viz import plot_decision_boundary
 
@@ -31,8 +34,15 @@ def main(argv=None):
     demo.add_argument("--epochs", type=int, default=200, help="full-batch steps (default 200)")
     demo.add_argument("--out", default="out", help="folder for the picture (default out/)")
     demo.add_argument("--seed", type=int, default=0, help="data and initialisation seed")
+    convert = commands.add_parser("convert", help="write a PyTorch checkpoint's state_dict "
+                                                  "as a .npz for mg.load (needs torch)")
+    convert.add_argument("checkpoint", help="the .pth file, read with "
+                                            "torch.load(weights_only=True)")
+    convert.add_argument("out", help="the .npz file to write")
     args = parser.parse_args(argv)
 
+    if args.command == "convert":
+        return convert_checkpoint(args.checkpoint, args.out)
     all_passed = gradcheck_table()
     if args.command == "demo":
         predict, X, y = train_spirals(args.epochs, args.seed)
@@ -95,6 +105,64 @@ def save_decision_boundary(predict, X, y, folder):
     ax.figure.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(ax.figure)
     return path
+
+
+STATE_DICT_KEYS = ("state_dict", "model", "model_state_dict")  # where trainers nest one
+
+
+def convert_checkpoint(path, out):
+    """Write the state_dict in PyTorch checkpoint `path` to `out` (.npz, keys and order
+    kept); returns the exit code: 0, or 2 with a message when torch is missing or the file
+    holds no state_dict. torch.load(weights_only=True) rebuilds only tensors and plain
+    containers, so a file from elsewhere cannot run code; plain pickle is never used."""
+    try:
+        import torch
+    except ImportError:
+        return _fail("convert: reading a .pth file needs PyTorch, which is not installed "
+                     "(pip install torch); minigrad itself reads only the .npz it writes")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except OSError as error:
+        return _fail(f"convert: cannot read {path}: {error}")
+    except Exception as error:  # refused globals, a damaged archive...: torch's own types
+        lines = str(error).splitlines() or [""]
+        # a refused global is named on the "WeightsUnpickler error" line of torch's message
+        reason = next((line.strip() for line in lines if "WeightsUnpickler" in line), lines[0])
+        return _fail(f"convert: {path} is not a weights-only PyTorch checkpoint "
+                     f"({type(error).__name__}: {reason})")
+    state, where = _find_state_dict(checkpoint, torch.Tensor)
+    if state is None:
+        found = (f"a dict with keys {', '.join(map(repr, checkpoint))}"
+                 if isinstance(checkpoint, dict) else f"a {type(checkpoint).__name__}")
+        return _fail(f"convert: {path} holds no state_dict: expected a dict of tensors, or a "
+                     f"dict holding one under {', '.join(map(repr, STATE_DICT_KEYS))}; found "
+                     f"{found}")
+    print(f"using {where}")
+    # bfloat16 has no NumPy dtype; float32 holds every bfloat16 value exactly
+    arrays = OrderedDict((key, (value.float() if value.dtype == torch.bfloat16 else value)
+                          .detach().numpy()) for key, value in state.items())
+    save(arrays, out)
+    print(f"wrote {out}: {len(arrays)} arrays, {sum(a.size for a in arrays.values()):,} values")
+    return 0
+
+
+def _find_state_dict(checkpoint, tensor_type):
+    """(state_dict, where it was found) in a loaded checkpoint, or (None, None)."""
+    def is_state_dict(value):
+        return (isinstance(value, dict) and len(value) > 0 and
+                all(isinstance(k, str) and isinstance(v, tensor_type) for k, v in value.items()))
+    if is_state_dict(checkpoint):
+        return checkpoint, "the file's dict of tensors as the state_dict"
+    for key in STATE_DICT_KEYS if isinstance(checkpoint, dict) else ():
+        if is_state_dict(checkpoint.get(key)):
+            others = ", ".join(repr(k) for k in checkpoint if k != key) or "nothing else"
+            return checkpoint[key], f"checkpoint[{key!r}] as the state_dict (ignored: {others})"
+    return None, None
+
+
+def _fail(message):
+    print(message, file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

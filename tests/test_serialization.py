@@ -52,3 +52,22 @@ def test_save_refuses_what_would_need_pickle(tmp_path):
         mg.save([np.zeros(1)], tmp_path / "x.npz")
     with pytest.raises(TypeError, match="keys must be strings"):
         mg.save({1: np.zeros(1)}, tmp_path / "x.npz")
+
+
+def test_round_trip_keeps_batch_norm_buffers_and_their_integer_dtype(tmp_path):
+    mg.manual_seed(0)
+    source = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU())
+    x = mg.Tensor(np.random.default_rng(0).normal(size=(4, 2, 5, 5)).astype(np.float32))
+    source(x)
+    source(x)  # two training steps: running statistics moved, num_batches_tracked = 2
+    mg.save(source.state_dict(), tmp_path / "bn.npz")
+    loaded = mg.load(tmp_path / "bn.npz")
+    assert list(loaded) == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
+                            "1.running_var", "1.num_batches_tracked"]
+    assert loaded["1.num_batches_tracked"].dtype == np.int64
+    assert loaded["1.num_batches_tracked"] == 2
+    target = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU())
+    target.load_state_dict(loaded)
+    assert target[1].num_batches_tracked.dtype == np.int64
+    np.testing.assert_array_equal(target[1].running_var, source[1].running_var)
+    np.testing.assert_array_equal(target.eval()(x).data, source.eval()(x).data)
