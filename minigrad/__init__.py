@@ -23,6 +23,7 @@ from .tensor_functions import *  # noqa: F401,F403  (torch.sum, torch.cat, ...: 
 from .serialization import load, save
 from . import nn, optim, utils, amp, backends, cuda, functional  # noqa: E402
 from .amp import autocast
+from .models.summary import summary  # noqa: E402  (models are written with nn)
 
 __version__ = "0.1.0"
 
