@@ -10,5 +10,6 @@ def refuse_weights(name, kwargs):
             raise TypeError(
                 f"{name}: {key}={kwargs[key]!r} is not taken; minigrad downloads no weights. "
                 f"Build the model, then load pretrained weights with "
-                f"model.load_state_dict(state_dict), torchvision's state_dict as NumPy arrays")
+                f"model.load_state_dict(state_dict), torchvision's state_dict as NumPy arrays "
+                f"(python -m minigrad convert FILE.pth OUT.npz writes them from a checkpoint)")
     return kwargs
