@@ -177,3 +177,35 @@ def prior_bias_(bias, class_priors):
         raise ValueError(f"prior_bias_: class_priors must all be positive, got {priors}")
     log_priors = np.log(priors / priors.sum())
     return _fill(bias, log_priors - log_priors.mean())
+
+
+def _bilinear_taps(size):
+    """The 1-d triangle filter of `size` taps that upsamples by factor (size + 1) // 2:
+    w(t) = 1 - |t - centre| / factor, centre = factor - 1 (odd size) or factor - 1/2 (even),
+    as Long et al.'s FCN (`upsample_filt`)."""
+    factor = (size + 1) // 2
+    centre = factor - 1 if size % 2 else factor - 0.5
+    return 1 - np.abs(np.arange(size) - centre) / factor
+
+
+def bilinear_(tensor):
+    """Fill a ConvTranspose2d weight with the bilinear-interpolation kernel, channel by
+    channel (Long et al., 2015, "Fully Convolutional Networks for Semantic Segmentation").
+
+    Shapes: weight (C, C, kH, kW) (channel-diagonal: tap (c, c) is the kernel, cross-channel
+    taps are 0) or (C, 1, kH, kW) (depthwise, groups=C). The kernel is the outer product of
+    triangle filters. For stride s use kernel 2s - s % 2 and padding s // 2 (kernel 2s,
+    padding s/2 for even s): then output o reads input i with weight 1 - |src - i|,
+    src = (o + 1/2)/s - 1/2, which is F.interpolate(scale_factor=s, mode="bilinear",
+    align_corners=False) except in the s // 2 rows and columns at each border, where
+    interpolate clamps src to the image and the transposed convolution reads zeros.
+    """
+    shape = tuple(tensor.shape)
+    if len(shape) != 4 or shape[1] not in (1, shape[0]):
+        raise ValueError(f"bilinear_: expected a ConvTranspose2d weight of shape (C, C, kH, kW) "
+                         f"or (C, 1, kH, kW), got shape {shape}")
+    kernel = np.outer(_bilinear_taps(shape[2]), _bilinear_taps(shape[3]))  # (kH, kW)
+    values = np.zeros(shape)
+    channels = np.arange(shape[0])
+    values[channels, channels if shape[1] > 1 else 0] = kernel
+    return _fill(tensor, values)
