@@ -520,7 +520,9 @@ class Tensor:
                     replaced = hook(g)
                     g = g if replaced is None else replaced
             if isinstance(node, Tensor):  # a leaf: accumulate, as PyTorch does
-                node.grad = g.copy() if node.grad is None else node.grad + g
+                # order="K" keeps g's memory layout: a transposed weight gradient is copied
+                # straight through, not rearranged
+                node.grad = g.copy(order="K") if node.grad is None else node.grad + g
                 continue
             if node._writes_seen != _writes:  # something was written in place since
                 _check_saved_unchanged(node)

@@ -183,7 +183,7 @@ class ResNet(nn.Module):
 def _resnet(name, block, layers, num_classes, kwargs, **fixed):
     """ResNet(block, layers, ...) with the variant's `fixed` arguments, which the caller may
     repeat but not contradict (torchvision's _ovewrite_named_param)."""
-    refuse_weights(name, kwargs)
+    kwargs = refuse_weights(name, kwargs)
     for key, value in fixed.items():
         if kwargs.get(key, value) != value:
             raise ValueError(f"{name}: {key} is fixed at {value} for this variant, got "
