@@ -78,7 +78,7 @@ def _max_error(fn, inputs):
     return worst
 
 
-# --- elementwise ------------------------------------------------------------------------
+# --- elementwise --------------------------------------------------------------------------
 case("add (broadcast)", (3, 4), (4,))(lambda a, b: a + b)
 case("sub (broadcast)", (3, 1), (1, 4))(lambda a, b: a - b)
 case("mul (broadcast)", (2, 3), (3,))(lambda a, b: a * b)
@@ -140,19 +140,19 @@ case("stack", (2, 3), (2, 3))(lambda a, b: stack([a, b], axis=1))
 case("pad", (2, 3))(lambda a: pad(a, ((1, 0), (2, 1))))
 
 
-# --- linear algebra and softmax --------------------------------------------------------------
+# --- linear algebra and softmax -----------------------------------------------------------
 case("matmul (batched)", (2, 3, 4), (4, 5))(lambda a, b: a @ b)
 case("matmul (vector)", (4,), (3, 4, 2))(lambda a, b: a @ b)
 case("softmax", (3, 4))(lambda a: softmax(a, axis=-1))
 case("log_softmax", (3, 4))(lambda a: log_softmax(a, axis=0))
 
 
-# --- activations (nn issue) -----------------------------------------------------------------
+# --- activations --------------------------------------------------------------------------
 case("leaky_relu", (2, 3))(lambda a: _ops.leaky_relu(a, negative_slope=0.2))
 case("gelu", (2, 3), low=-3.0, high=3.0)(lambda a: _ops.gelu(a))
 
 
-# --- convolution (convolution issue) ----------------------------------------------------------
+# --- convolution --------------------------------------------------------------------------
 from .ops.conv import conv2d, conv_transpose2d  # noqa: E402
 
 case("conv2d (stride 2, padding 1, bias)", (2, 2, 5, 5), (3, 2, 3, 3), (3,))(
@@ -165,7 +165,7 @@ case("conv_transpose2d (stride 2, output_padding 1)", (1, 2, 3, 3), (2, 3, 3, 3)
     lambda x, w, b: conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1))
 
 
-# --- normalizations and losses (normalization issue) -----------------------------------------
+# --- normalizations and losses ------------------------------------------------------------
 _RUNNING_MEAN, _RUNNING_VAR = np.array([0.3, -0.2, 0.1]), np.array([0.5, 1.5, 2.0])
 _TARGETS = np.array([[2, 0], [-100, 3], [1, 1]])  # (N, H) classes of 4; one ignored
 case("batch_norm (training)", (4, 3, 2), (3,), (3,))(
@@ -188,7 +188,7 @@ case("binary_cross_entropy_with_logits", (2, 3), (2, 3), low=0.1, high=0.9)(
     lambda x, y: _F.binary_cross_entropy_with_logits(x * 5, y, pos_weight=np.array([1., 2., 3.])))
 
 
-# --- pooling, unpooling and upsampling (convolution issue) -----------------------------------
+# --- pooling, unpooling and upsampling ----------------------------------------------------
 _UNPOOL_INDICES = np.array([[[[5, 2], [12, 15]], [[0, 7], [9, 14]]]])  # (1, 2, 2, 2) of 4x4
 case("max_pool2d (padding, dilation, ceil_mode)", (1, 2, 5, 6), distinct=True)(
     lambda x: _F.max_pool2d(x, 3, stride=2, padding=1, dilation=(1, 2), ceil_mode=True))
@@ -207,7 +207,7 @@ case("interpolate (bicubic, align_corners, 4x5 -> 3x7)", (1, 2, 4, 5))(
     lambda x: _F.interpolate(x, size=(3, 7), mode="bicubic", align_corners=True))
 
 
-# --- vision: ROI Pool and ROI Align (minigrad/vision/roi.py) --------------------------------
+# --- vision: ROI Pool and ROI Align (minigrad/vision/roi.py) ------------------------------
 _ROIS = np.array([[0, 0.6, 1.1, 4.3, 3.7], [1, -0.8, 0.5, 5.2, 4.9], [0, 2.0, 2.0, 2.0, 2.0]])
 case("roi_pool (2x2 bins)", (2, 2, 5, 6), distinct=True)(
     lambda x: _roi.roi_pool(x, _ROIS, (2, 2)))

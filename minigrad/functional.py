@@ -29,10 +29,10 @@ def linear(x, weight, bias=None):
     return out if bias is None else out + bias
 
 
-# --- activations and losses (normalization/nn issue) --------------------------------
-# activations and dropout (nn issue, helper D). `inplace=True` is accepted for PyTorch's
-# signatures and computed out of place: the result is a new tensor, the input is unchanged
-# (writing into an input the graph saved for backward would corrupt its gradient).
+# --- activations, softmax, dropout and normalize ------------------------------------------
+# `inplace=True` is accepted for PyTorch's signatures and computed out of place: the result
+# is a new tensor, the input is unchanged (writing into an input the graph saved for backward
+# would corrupt its gradient).
 
 def relu(input, inplace=False):
     """max(x, 0); gradient 0 at 0, as PyTorch.  Shapes: any -> same."""
@@ -209,7 +209,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     return _ops.div(x, _ops.clip(norm, min=eps))
 
 
-# losses (normalization/nn issue, helper E)
+# --- losses -------------------------------------------------------------------------------
 
 def _as_tensor(x):
     return x if isinstance(x, _Tensor) else _Tensor(x)
@@ -401,13 +401,13 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     return _reduce(loss, reduction, name)
 
 
-# --- convolution (convolution issue) ---------------------------------------------------
+# --- convolution --------------------------------------------------------------------------
 # Argument checking and unbatched inputs are handled in ops/conv.py, which conv_matrix
 # shares; the functions are re-exported here under PyTorch's names.
 from .ops.conv import conv2d, conv_transpose2d  # noqa: E402,F401
 
 
-# --- pooling, unpooling and upsampling (convolution issue) --------------------------
+# --- pooling, unpooling and upsampling ----------------------------------------------------
 # Arguments are checked and made into pairs here; ops/pool.py and ops/resample.py take pairs.
 
 def _pool_pair(fn, name, value, minimum):
@@ -574,10 +574,12 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
                 recompute_scale_factor=None, antialias=False):
     """Resample (N, C, H, W) to `size` or by `scale_factor` (exactly one of them).
 
-    Modes: nearest (output i reads floor(i*H/Ho), or floor(i/scale_factor), computed
-    exactly), bilinear and bicubic (Keys, A = -0.75, taps clamped to the border). With
-    align_corners=True the corner pixels' centres line up; else the pixel areas do. As in
-    PyTorch, nearest and bilinear copy an axis whose size does not change.
+    Modes: nearest (output i reads floor(i*H/Ho), or floor(i/scale_factor) with the scale
+    taken as the decimal it is written as: 0.8 means 4/5, not the double just above it, so
+    output 4 reads input 5 as in PyTorch; both computed exactly), bilinear and bicubic
+    (Keys, A = -0.75, taps clamped to the border). With align_corners=True the corner pixels'
+    centres line up; else the pixel areas do. As in PyTorch, nearest and bilinear copy an
+    axis whose size does not change, and nearest reads i // 2 on an axis whose size doubles.
     Shapes: x (N, C, H, W) -> (N, C, Ho, Wo), Ho = size or floor(H * scale_factor).
     Backward: the transposed interpolation, each output's gradient sent back to the
     inputs it read with the same weights.
@@ -607,9 +609,10 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
         if isinstance(scale_factor, (int, float, _np.number)):
             scale_factor = (scale_factor, scale_factor)
         scale_factor = tuple(float(s) for s in scale_factor)
-        if len(scale_factor) != 2 or min(scale_factor) <= 0:
-            raise ValueError(f"{fn}: scale_factor must be a positive number or a pair of "
-                             f"them, got {scale_factor!r}")
+        # a NaN compares false with everything, so it fails this test as infinity does
+        if len(scale_factor) != 2 or not all(0 < s < float("inf") for s in scale_factor):
+            raise ValueError(f"{fn}: scale_factor must be a positive finite number or a "
+                             f"pair of them, got {scale_factor!r}")
         size = tuple(_resample.scaled_size(n, s) for n, s in zip(x.shape[2:], scale_factor))
         if min(size) < 1:
             raise ValueError(f"{fn}: scale_factor {scale_factor} makes the input of shape "
@@ -617,7 +620,7 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
     return _resample.interpolate(x, size, mode, bool(align_corners), scale_factor)
 
 
-# --- normalization (normalization/nn issue) ------------------------------------------
+# --- normalization ------------------------------------------------------------------------
 # The four normalisations are one op, `normalize(x, axes, weight, bias, axis)`: they differ
 # only in the axes the statistics run over and in the shape of their affine parameters, which
 # lie along x's axes from `axis` on. With fixed statistics (evaluation) the layer is an affine

@@ -32,21 +32,102 @@ def test_nearest_reads_floor_of_the_exact_ratio(jit):
     np.testing.assert_array_equal(out.data.ravel(), [10, 10, 10, 20, 20])
 
 
-@given(size_in=st.integers(1, 40), size_out=st.integers(1, 40),
-       numerator=st.integers(1, 30), denominator=st.integers(1, 10))
-def test_nearest_indices_are_exact(size_in, size_out, numerator, denominator):
-    # The definition in rational arithmetic (API.md): floor(i * in/out), or floor(i / s).
-    x = row(np.arange(size_in))
-    by_size = F.interpolate(x, size=(1, size_out)).data.ravel()
+@given(size_in=st.integers(1, 40), size_out=st.integers(1, 40))
+def test_nearest_indices_by_size_are_exact(size_in, size_out):
+    # The definition in rational arithmetic (API.md): output i reads floor(i * in/out).
+    by_size = F.interpolate(row(np.arange(size_in)), size=(1, size_out)).data.ravel()
     np.testing.assert_array_equal(by_size, [i * size_in // size_out for i in range(size_out)])
-    scale = numerator / denominator
-    assume(size_in * scale >= 1)
-    by_scale = F.interpolate(x, scale_factor=(1, scale)).data.ravel()
-    expected = [min(int(i / Fraction(scale)), size_in - 1)
-                for i in range(int(size_in * scale))]
-    if len(expected) == size_in:  # PyTorch copies an axis whose size does not change
-        expected = list(range(size_in))
-    np.testing.assert_array_equal(by_scale, expected)
+
+
+# --- nearest with a scale factor: the decimal the user wrote --------------------------------
+# A scale written k/d (d = 10 or 100) means exactly k/d: output i reads floor(i * d / k).
+# The output size is floor(in * scale) in float64, PyTorch's formula; an axis that keeps its
+# size is copied and one that doubles reads i // 2, PyTorch's two shortcuts.
+
+def decimal_scales(max_scale=4):
+    """(k, d, the float the user types as k/d): tenths and hundredths up to max_scale."""
+    return st.sampled_from([10, 100]).flatmap(lambda d: st.tuples(
+        st.integers(1, max_scale * d), st.just(d))).map(lambda kd: (*kd, kd[0] / kd[1]))
+
+
+def decimal_nearest_sources(size_in, k, d):
+    """The input index each output reads, worked from the definition above."""
+    size_out = int(size_in * (k / d))
+    if size_out == size_in:
+        return list(range(size_in))
+    if size_out == 2 * size_in:
+        return [i // 2 for i in range(size_out)]
+    return [min(i * d // k, size_in - 1) for i in range(size_out)]
+
+
+def test_nearest_scale_factor_is_the_decimal_written(jit):
+    # (10, 9) by (0.35, 0.8): size (floor(3.5), floor(7.2)) = (3, 7). Rows read
+    # floor(i / 0.35) = floor(20i/7) = 0, 2, 5; columns floor(j / 0.8) = floor(5j/4) =
+    # 0, 1, 2, 3, 5, 6, 7. Column 4 reads 5 because 4 / 0.8 = 5 exactly; the double 0.8 is
+    # 0.8000000000000000444, and 4 / that, floored exactly, would be 4.
+    x = mg.Tensor(np.arange(90.0).reshape(1, 1, 10, 9))  # x[h, w] = 9h + w
+    out = F.interpolate(x, scale_factor=(0.35, 0.8), mode="nearest")
+    rows, columns = np.array([0, 2, 5]), np.array([0, 1, 2, 3, 5, 6, 7])
+    np.testing.assert_array_equal(out.data[0, 0], 9 * rows[:, None] + columns[None, :])
+    # 69 / 2.3 = 30 exactly: output 69 of 37 columns scaled by 2.3 reads column 30.
+    out = F.interpolate(row(np.arange(37)), scale_factor=(1, 2.3))
+    assert out.shape == (1, 1, 1, 85) and out.data[0, 0, 0, 69] == 30  # floor(37 * 2.3) = 85
+    # 2.05 on 10 gives 20 = 2 * 10 outputs: output 2 reads 2 // 2 = 1, not floor(2/2.05) = 0.
+    out = F.interpolate(row(np.arange(10)), scale_factor=(1, 2.05))
+    np.testing.assert_array_equal(out.data.ravel(), np.arange(20) // 2)
+    # any numeric type that spells a decimal means that decimal
+    for scale in (np.float64(0.8), 4 / 5, Fraction(4, 5)):
+        out = F.interpolate(row(np.arange(9)), scale_factor=(1, scale))
+        np.testing.assert_array_equal(out.data.ravel(), [0, 1, 2, 3, 5, 6, 7])
+
+
+@given(size=st.tuples(st.integers(1, 30), st.integers(1, 30)),
+       scales=st.tuples(decimal_scales(), decimal_scales()))
+def test_nearest_scale_factor_indices_by_hand(size, scales):
+    assume(all(int(n * s) >= 1 for n, (_, _, s) in zip(size, scales)))
+    x = mg.Tensor(np.arange(size[0] * size[1], dtype=float).reshape(1, 1, *size))
+    out = F.interpolate(x, scale_factor=tuple(s for _, _, s in scales))
+    rows, columns = (np.array(decimal_nearest_sources(n, k, d))
+                     for n, (k, d, _) in zip(size, scales))
+    np.testing.assert_array_equal(out.data[0, 0], size[1] * rows[:, None] + columns[None, :])
+
+
+def read_sources(out, width):
+    """The rows and columns an output of x[h, w] = width * h + w read (the map is separable)."""
+    return out[:, 0] // width, out[0, :] % width
+
+
+@given(size=st.tuples(st.integers(1, 30), st.integers(1, 30)),
+       scales=st.tuples(decimal_scales(), decimal_scales()))
+def test_nearest_scale_factor_against_pytorch(size, scales):
+    torch = pytest.importorskip("torch")
+    scale = tuple(s for _, _, s in scales)
+    assume(all(int(n * s) >= 1 for n, s in zip(size, scale)))
+    x = np.arange(size[0] * size[1], dtype=float).reshape(1, 1, *size)
+    ours = F.interpolate(mg.Tensor(x), scale_factor=scale).data[0, 0]
+    theirs = torch.nn.functional.interpolate(torch.from_numpy(x), scale_factor=scale,
+                                             mode="nearest").numpy()[0, 0]
+    assert ours.shape == theirs.shape
+    # PyTorch computes i * float32(1 / scale) in float32. Where i / scale is an integer that
+    # product can land just below it and floor one short (37 columns by 2.3: 69 / 2.3 = 30,
+    # PyTorch reads 29); elsewhere i / scale = i*d/k is at least 1/k from an integer, far
+    # beyond float32's error, and the two must agree. The shortcuts involve no rounding.
+    for n, (k, d, _), mine, torchs in zip(size, scales, read_sources(ours, size[1]),
+                                          read_sources(theirs, size[1])):
+        exact_integer = np.array([i * d % k == 0 for i in range(len(mine))])
+        if len(mine) in (n, 2 * n):
+            exact_integer[:] = False
+        np.testing.assert_array_equal(mine[~exact_integer], torchs[~exact_integer])
+        assert np.all(np.isin(torchs[exact_integer] - mine[exact_integer], (0, -1)))
+
+
+def test_nearest_scale_factor_against_pytorch_by_hand():
+    torch = pytest.importorskip("torch")
+    x = np.arange(90.0).reshape(1, 1, 10, 9)
+    theirs = torch.nn.functional.interpolate(torch.from_numpy(x), scale_factor=(0.35, 0.8),
+                                             mode="nearest").numpy()
+    ours = F.interpolate(mg.Tensor(x), scale_factor=(0.35, 0.8), mode="nearest").data
+    np.testing.assert_array_equal(ours, theirs)
 
 
 @pytest.mark.parametrize("mode", ["nearest", "bilinear"])
@@ -160,6 +241,8 @@ def test_separable_map_kernels_agree(shape, out, taps, dtype, data):
     (dict(size=(4, 0)), ValueError, "size"),
     (dict(scale_factor=0.1), ValueError, "at least 1x1"),
     (dict(scale_factor=-2), ValueError, "scale_factor"),
+    (dict(scale_factor=float("nan")), ValueError, "positive finite"),
+    (dict(scale_factor=(2, float("inf"))), ValueError, "positive finite"),
     (dict(size=4, mode="cubic"), ValueError, "mode"),
     (dict(size=4, mode="area"), NotImplementedError, "area"),
     (dict(size=4, mode="bilinear", antialias=True), NotImplementedError, "antialias"),

@@ -58,13 +58,21 @@ def identity_taps(size):
 
 
 def nearest_taps(in_size, out_size, scale_factor):
-    """Output o reads input floor(o * in/out), or floor(o / scale_factor), in exact arithmetic."""
+    """Output o reads input floor(o * in/out), or floor(o / scale_factor) with the scale read
+    as the decimal it was written as, in exact arithmetic.
+
+    The decimal, not the double: 0.8 is stored as 0.8000000000000000444, and 4 divided by
+    that is just below 5, so floor() would read column 4 where 4 / 0.8 = 5 is meant (and is
+    what PyTorch reads). A float's shortest repr is the decimal that was typed.
+    """
     if in_size == out_size:  # PyTorch copies an axis that keeps its size, whatever the scale
         return identity_taps(out_size)
-    if scale_factor is None:
+    if out_size == 2 * in_size:  # and reads o // 2 on an axis that doubles, whatever the scale
+        source = [o // 2 for o in range(out_size)]
+    elif scale_factor is None:
         source = [o * in_size // out_size for o in range(out_size)]
     else:
-        ratio = Fraction(scale_factor)  # the float's exact value, so floor() is exact
+        ratio = Fraction(repr(float(scale_factor)))  # "0.8" -> 4/5 exactly
         source = [o * ratio.denominator // ratio.numerator for o in range(out_size)]
     taps = np.minimum(np.array(source, dtype=np.int64), in_size - 1)[:, None]  # (out, 1)
     return taps, np.ones(taps.shape)
