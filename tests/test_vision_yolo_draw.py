@@ -93,3 +93,97 @@ def test_overlay_mask_and_pr_curve():
     envelope = right.lines[1].get_ydata()
     np.testing.assert_allclose(envelope, [1, 1, 2 / 3, 2 / 3])
     plt.close(fig)
+
+
+# --- draw_boxes keeps images upright --------------------------------------------------------
+# A 40x40 black image with a white 10x10 block in its top-left corner (rows and columns 0-9)
+# and a red box [1, 1, 9, 9] inside the block. On screen both must sit at the top-left: the
+# rendered figure is read back and the red and white pixels located within the axes.
+
+def _block_image():
+    image = np.zeros((40, 40))
+    image[:10, :10] = 1.0
+    return image
+
+
+def _screen_centre(ax, rgb_test):
+    """Centre of the axes' pixels passing `rgb_test`, as (fraction from the left, fraction
+    from the top) of the axes; the buffer's row 0 is the top of the figure."""
+    ax.figure.canvas.draw()
+    pixels = np.asarray(ax.figure.canvas.buffer_rgba())[..., :3].astype(int)  # (rows, cols, 3)
+    x0, y0, x1, y1 = np.round(ax.bbox.extents).astype(int)  # display: y grows upwards
+    top = pixels.shape[0] - y1
+    inside = pixels[top:top + (y1 - y0), x0:x1]
+    rows, cols = np.nonzero(rgb_test(inside[..., 0], inside[..., 1], inside[..., 2]))
+    assert rows.size > 0
+    return cols.mean() / inside.shape[1], rows.mean() / inside.shape[0]
+
+
+def _red(r, g, b):
+    return (r > 200) & (g < 80) & (b < 80)
+
+
+def _white(r, g, b):
+    return (r > 240) & (g > 240) & (b > 240)
+
+
+def _image_then_boxes_on_fresh_axes():
+    return draw_boxes(_block_image(), [[1, 1, 9, 9]], color="red")
+
+
+def _image_then_boxes_on_given_axes():
+    ax = plt.subplots()[1]
+    return draw_boxes(_block_image(), [[1, 1, 9, 9]], color="red", ax=ax)
+
+
+def _imshow_then_boxes():
+    ax = plt.subplots()[1]
+    ax.imshow(_block_image(), cmap="gray")
+    return draw_boxes(None, [[1, 1, 9, 9]], color="red", ax=ax)
+
+
+def _truth_then_detections():  # notebook 07's pattern: an image with truth, then detections
+    ax = draw_boxes(_block_image(), [[20, 20, 30, 30]], color="lime")
+    return draw_boxes(None, [[1, 1, 9, 9]], color="red", ax=ax)
+
+
+def _mask_then_boxes():
+    ax = overlay_mask(_block_image(), np.zeros((40, 40), int), num_classes=2)
+    return draw_boxes(None, [[1, 1, 9, 9]], color="red", ax=ax)
+
+
+@pytest.mark.parametrize("draw", [_image_then_boxes_on_fresh_axes, _image_then_boxes_on_given_axes,
+                                  _imshow_then_boxes, _truth_then_detections, _mask_then_boxes])
+def test_draw_boxes_keeps_the_image_upright(draw):
+    ax = draw()
+    try:
+        # data coordinates: row 0 of the image spans y in [-0.5, 0.5] (imshow's origin
+        # "upper": extent (left, right, bottom, top) = (-0.5, 39.5, 39.5, -0.5)), the box
+        # spans y in [1, 9], and the axes' y runs downwards over the image
+        assert ax.images[0].get_extent() == [-0.5, 39.5, 39.5, -0.5]
+        box = [p for p in ax.patches if p.get_x() == 1][0]
+        assert (box.get_y(), box.get_height()) == (1, 8)
+        bottom, top = ax.get_ylim()
+        assert bottom > top and (bottom, top) == (39.5, -0.5)
+        # on screen: the block and its box in the top-left corner, the box inside the block
+        # (centres at about (5/40, 5/40) of the axes)
+        white, red = _screen_centre(ax, _white), _screen_centre(ax, _red)
+        np.testing.assert_allclose(white, (0.125, 0.125), atol=0.02)
+        np.testing.assert_allclose(red, (0.125, 0.125), atol=0.02)
+    finally:
+        plt.close(ax.figure)
+
+
+def test_draw_boxes_without_an_image_puts_y_down():
+    # no image: a box at small y is at the top, as it would be over an image
+    ax = draw_boxes(None, [[0, 0, 10, 10], [30, 30, 40, 40]], labels=[0, 3])  # blue, red
+    try:
+        bottom, top = ax.get_ylim()
+        assert bottom > top
+        assert bottom >= 40 and top <= 0  # every box in view
+        blue = _screen_centre(ax, lambda r, g, b: (b > 150) & (r < 80))
+        red = _screen_centre(ax, _red)
+        assert blue[0] < 0.5 and blue[1] < 0.5  # tab10 colour 0: top-left
+        assert red[0] > 0.5 and red[1] > 0.5  # tab10 colour 3: bottom-right
+    finally:
+        plt.close(ax.figure)

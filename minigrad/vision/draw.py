@@ -23,7 +23,8 @@ def _image(image):
 def draw_boxes(image, boxes, labels=None, scores=None, class_names=None, ax=None,
                color=None):
     """Show `image` (may be None) with each box (xyxy pixels) outlined and captioned
-    "name score". One colour per class unless `color` is given."""
+    "name score". One colour per class unless `color` is given. With `image` None the boxes
+    go on `ax` as it is (over an image shown there before), y pointing down."""
     ax = _axes(ax)
     if image is not None:
         ax.imshow(_image(image), cmap="gray")
@@ -42,7 +43,11 @@ def draw_boxes(image, boxes, labels=None, scores=None, class_names=None, ax=None
                     bbox=dict(facecolor=edge, edgecolor="none", pad=1))
     if image is None:
         ax.autoscale_view()
-        ax.invert_yaxis()  # image coordinates: y grows downwards
+        # Image coordinates: y grows downwards. Axes that show an image (an imshow here or
+        # before, a previous call) already point down; flipping them again would draw the
+        # image upside down under its boxes.
+        if not ax.yaxis_inverted():
+            ax.invert_yaxis()
     return ax
 
 
