@@ -1,9 +1,13 @@
-"""python -m minigrad: the gradcheck table and the demo (reduced to a few epochs)."""
+"""python -m minigrad: the gradcheck table, the demo (reduced to a few epochs), its summary,
+its picture and its refusals."""
 import re
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
-from minigrad.__main__ import main, train_spirals
+from minigrad import Tensor
+from minigrad.__main__ import decision_boundary_axes, main, train_spirals
 from minigrad.catalog import CASES, Case
 
 
@@ -26,7 +30,7 @@ def test_gradcheck_fails_when_an_op_is_wrong(capsys, monkeypatch):
     assert re.search(r"deliberately wrong .*\| FAIL", capsys.readouterr().out)
 
 
-def test_demo_trains_and_writes_the_picture(tmp_path, capsys):
+def test_demo_trains_first_then_summarises_the_gradchecks(tmp_path, capsys):
     assert main(["demo", "--epochs", "20", "--out", str(tmp_path / "pictures")]) == 0
     out = capsys.readouterr().out
     assert len(re.findall(r"epoch +\d+ +loss \d\.\d+ +accuracy \d+\.\d%", out)) == 10
@@ -34,6 +38,72 @@ def test_demo_trains_and_writes_the_picture(tmp_path, capsys):
     path = tmp_path / "pictures" / "decision_boundary.png"
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"wrote {path}" in out
+    # the gradchecks come after the learning, as one verdict, not a table
+    summary = re.search(rf"gradcheck: all {len(CASES)} ops agree with finite differences; "
+                        r"worst error \d\.\de-\d\d \((.+)\)\n", out)
+    assert summary and summary.group(1) in [case.name for case in CASES]
+    assert out.index("final training accuracy") < summary.start()
+    assert " | " not in out
+    assert "python -m minigrad gradcheck" in out[summary.end():]
+
+
+def test_demo_summary_names_the_failed_op_and_the_worst_error(tmp_path, capsys, monkeypatch):
+    broken = Case("deliberately wrong", lambda a: a * a.data, ((3,),))
+    # backward says d(a * c)/da = c = a, the truth is 2a: the Jacobians are diagonal and
+    # differ by |a_i| on the diagonal, so the worst error is max |a_i| of its input
+    expected = np.abs(broken.make_inputs()[0].data).max()
+    monkeypatch.setattr("minigrad.__main__.CASES", CASES[:2] + [broken])
+    assert main(["demo", "--epochs", "1", "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert (f"gradcheck: 1 of 3 ops FAILED: deliberately wrong; worst error {expected:.1e} "
+            f"(deliberately wrong)") in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "-3"], "argument --epochs: must be at least 1, got -3"),
+    (["--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
+    (["--epochs", "2.5"], "argument --epochs: expected a whole number, got '2.5'"),
+    (["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
+    (["--out", ""], "argument --out: expected a folder, got an empty name"),
+])
+def test_demo_refuses_bad_arguments_before_training(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["demo", *argv])
+    assert exit.value.code == 2  # argparse's usage error
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+
+
+def test_demo_refuses_a_file_as_the_output_folder(tmp_path, capsys):
+    (tmp_path / "taken").write_text("")
+    for out in (tmp_path / "taken", tmp_path / "taken" / "below"):
+        with pytest.raises(SystemExit):
+            main(["demo", "--out", str(out)])
+        assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_decision_boundary_has_labels_and_a_legend_in_the_classes_colours():
+    # a predictor that says class 1 right of x1 = 0: it gets 3 of the 4 points right
+    X = np.array([[-1.0, 0.0], [1.0, 0.0], [-1.0, 1.0], [1.0, 1.0]])
+    y = np.array([0, 1, 0, 0])
+
+    def predict(points):
+        return Tensor(np.eye(2)[(np.asarray(points)[:, 0] > 0).astype(int)])  # (M, 2)
+
+    ax = decision_boundary_axes(predict, X, y)
+    try:
+        ax.figure.canvas.draw()  # the scatter maps its colours when drawn
+        assert "75.0%" in ax.get_title()
+        assert ax.get_xlabel().startswith("$x_1$") and ax.get_ylabel().startswith("$x_2$")
+        legend = ax.get_legend()
+        assert [text.get_text() for text in legend.get_texts()] == ["class 0", "class 1"]
+        regions, points = ax.collections[0], ax.collections[-1]
+        for k, handle in enumerate(legend.legend_handles):  # the region swatch of class k
+            np.testing.assert_allclose(handle.get_facecolor(), regions.get_facecolor()[k])
+            for colour in points.get_facecolors()[y == k]:  # and its points, opaque
+                np.testing.assert_allclose(colour[:3], handle.get_facecolor()[:3])
+    finally:
+        plt.close(ax.figure)
 
 
 def test_demo_training_reaches_95_percent_on_the_spirals(capsys):
