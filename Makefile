@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 export MPLBACKEND := Agg
 
-.PHONY: venv install demo test test-fast notebooks bench lint strip clean
+.PHONY: venv install demo test test-fast notebooks lab bench lint strip clean
 
 venv: $(INSTALLED)
 
@@ -14,6 +14,12 @@ $(INSTALLED): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(INSTALLED)
+
+# JupyterLab (the `lab` extra) is big and only `make lab` needs it: installed on first use.
+LAB_INSTALLED := $(VENV)/.lab-installed
+$(LAB_INSTALLED): $(INSTALLED)
+	$(PY) -m pip install -q -e '.[dev,lab]'
+	touch $(LAB_INSTALLED)
 
 install: $(INSTALLED)
 
@@ -26,8 +32,21 @@ test: $(INSTALLED)
 test-fast: $(INSTALLED)
 	$(PY) -m pytest -x -q tests
 
+# Each notebook runs top to bottom (a failing cell fails the target) and an executed HTML
+# copy, figures embedded, goes to out/notebooks/: every figure readable without Jupyter,
+# while the committed .ipynb files stay stripped. MPLBACKEND (Agg, above) is unset for the
+# kernel: with it set, the kernel does not pick its inline backend and figures never reach
+# the page.
+NOTEBOOKS ?= $(wildcard notebooks/*.ipynb)
+NOTEBOOKS_HTML ?= out/notebooks
 notebooks: $(INSTALLED)
-	$(PY) -m pytest --nbmake notebooks
+	env -u MPLBACKEND $(PY) -m nbconvert --to html --execute \
+		--ExecutePreprocessor.timeout=600 --output-dir $(NOTEBOOKS_HTML) $(NOTEBOOKS)
+
+# JupyterLab on notebooks/, with the inline figures of a normal session (MPLBACKEND unset).
+# Jupyter refuses to start as root unless told; root is common in containers.
+lab: $(LAB_INSTALLED)
+	env -u MPLBACKEND $(VENV)/bin/jupyter lab notebooks/$(if $(filter 0,$(shell id -u)), --allow-root)
 
 # bench/harness.py is the scripts' shared machinery, not a benchmark.
 bench: $(INSTALLED)
