@@ -6,6 +6,7 @@ state_dict keys in order, shapes, float64 outputs and train-mode gradients on to
 weights. Without torch: the published parameter counts, output shapes, the default init
 against its formulas, and every block gradchecked.
 """
+import importlib
 import math
 
 import numpy as np
@@ -13,7 +14,9 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.models import alexnet, cifar, lenet, resnet, vgg
+# the modules (the package's `alexnet` is the constructor, as in torchvision)
+alexnet, cifar, lenet, resnet, vgg = (importlib.import_module(f"minigrad.models.{name}")
+                                      for name in ("alexnet", "cifar", "lenet", "resnet", "vgg"))
 
 CONSTRUCTORS = {
     "resnet18": resnet.resnet18, "resnet34": resnet.resnet34, "resnet50": resnet.resnet50,

@@ -224,8 +224,8 @@ def test_bad_model_and_dtype_are_named():
 
 @pytest.fixture(scope="module")
 def resnet18_summary():
-    resnet = pytest.importorskip("minigrad.models.resnet")
-    return summary(resnet.resnet18(), (1, 3, 224, 224))
+    from minigrad.models import resnet18
+    return summary(resnet18(), (1, 3, 224, 224))
 
 
 def test_resnet18_totals_match_the_published_figures(resnet18_summary):
