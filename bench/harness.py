@@ -7,11 +7,18 @@ median timing, and the tables they print.
 Timing model: a `once()` callable runs the work a single time and returns a tuple of
 durations in seconds (e.g. forward and forward+backward of the same run); `median_ms` calls
 it once to warm up, then `repeats` times, and gives the median of each duration. On a
-shared 2-core machine single timings move by 20-30%, so every script runs minigrad's two
-kernel paths and PyTorch side by side in one process and prints ratios.
+shared 2-core machine single timings move by 20-30%, so the scripts print ratios: the
+per-op scripts run minigrad's two kernel paths and PyTorch side by side in one process;
+those that time whole training steps run each framework in a worker process of its own
+(models.py through `run_worker`; train_step.py with its own code), since two frameworks'
+threads in one process slow each other.
 """
 import argparse
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -35,10 +42,10 @@ def parse_args(doc, repeats=7, **extra):
     return parser.parse_args()
 
 
-def load_torch(skip):
-    """PyTorch on 2 threads (the 2-core laptop the figures stand for), or None when `skip`
-    (--no-torch) is set or PyTorch is not installed. Imported here, after minigrad, so that
-    minigrad's figures never depend on it."""
+def load_torch(skip, threads=2):
+    """PyTorch on `threads` threads (2: the 2-core laptop the figures stand for), or None
+    when `skip` (--no-torch) is set or PyTorch is not installed. Imported here, after
+    minigrad, so that minigrad's figures never depend on it."""
     if skip:
         return None
     try:
@@ -46,8 +53,31 @@ def load_torch(skip):
     except ImportError:
         print("PyTorch is not installed: minigrad's figures only")
         return None
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     return torch
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "NUMBA_NUM_THREADS")
+
+
+def run_worker(argv, threads=2):
+    """Run `python *argv` in a fresh process whose thread pools (OpenMP and so PyTorch,
+    OpenBLAS, MKL, Numba) all get `threads` threads, and return the JSON object printed on
+    its last line of output; exit with its stderr if it fails. A script that compares
+    frameworks runs each in its own worker, so that neither's threads, caches or libraries
+    count in the other's figures."""
+    env = dict(os.environ, **{name: str(threads) for name in THREAD_VARIABLES})
+    done = subprocess.run([sys.executable, *map(str, argv)], capture_output=True, text=True,
+                          env=env)
+    if done.returncode:
+        sys.exit(f"the worker {' '.join(map(str, argv))} failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def median_spread(values):
+    """(median, smallest, largest) of `values`: what a script prints of per-round ratios."""
+    return statistics.median(values), min(values), max(values)
 
 
 def median_ms(once, repeats):
