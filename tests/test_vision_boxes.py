@@ -1,5 +1,6 @@
-"""Boxes: area, IoU, conversions, NMS and batched NMS against hand-worked numbers and a
-brute-force greedy written from the definition."""
+"""Boxes: area, IoU, conversions, the R-CNN box coding, NMS and batched NMS against
+hand-worked numbers, torchvision's BoxCoder and a brute-force greedy written from the
+definition."""
 import numpy as np
 import pytest
 from hypothesis import given
@@ -7,7 +8,8 @@ from hypothesis import strategies as st
 
 from minigrad.kernels import jit as jit_kernels
 from minigrad.kernels import reference
-from minigrad.vision import batched_nms, box_area, box_convert, box_iou, nms
+from minigrad.vision import (batched_nms, box_area, box_convert, box_iou, decode_boxes,
+                             encode_boxes, nms)
 
 
 @st.composite
@@ -70,6 +72,90 @@ def test_bad_boxes_and_formats():
         nms(np.zeros((2, 4)), np.zeros(3), 0.5)
     with pytest.raises(ValueError, match="batched_nms: idxs must be integers"):
         batched_nms(np.zeros((2, 4)), np.zeros(2), np.zeros(2), 0.5)
+
+
+def test_encode_boxes_by_hand():
+    anchor = np.array([[0.0, 0.0, 4.0, 4.0]])  # centre (2, 2), 4 x 4
+    box = np.array([[1.0, 2.0, 5.0, 8.0]])  # centre (3, 5), 4 x 6
+    # dx = (3 - 2) / 4, dy = (5 - 2) / 4, dw = log(4 / 4), dh = log(6 / 4)
+    expected = np.array([[0.25, 0.75, 0.0, np.log(1.5)]])
+    np.testing.assert_allclose(encode_boxes(box, anchor), expected, rtol=1e-15)
+    # the box head's weights (10, 10, 5, 5) scale each coordinate
+    np.testing.assert_allclose(encode_boxes(box, anchor, (10, 10, 5, 5)),
+                               expected * [10, 10, 5, 5], rtol=1e-15)
+    np.testing.assert_allclose(decode_boxes(expected, anchor), box, rtol=1e-15)
+
+
+@st.composite
+def coded_boxes(draw):
+    """(boxes, reference boxes, weights): sizes 1..40, so that no size ratio reaches decoding's
+    clamp at 1000 / 16."""
+    n = draw(st.integers(0, 10))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    def random_boxes():
+        corner = rng.uniform(-50, 50, (n, 2))
+        return np.concatenate([corner, corner + rng.uniform(1, 40, (n, 2))], axis=1)
+    weights = draw(st.sampled_from([(1.0, 1.0, 1.0, 1.0), (10.0, 10.0, 5.0, 5.0),
+                                    (0.5, 2.0, 3.0, 0.25)]))
+    return random_boxes(), random_boxes(), weights
+
+
+@given(coded_boxes())
+def test_encode_and_decode_are_inverses(data):
+    boxes, reference, weights = data
+    deltas = encode_boxes(boxes, reference, weights)
+    assert deltas.shape == boxes.shape
+    np.testing.assert_allclose(decode_boxes(deltas, reference, weights), boxes, atol=1e-9)
+    np.testing.assert_allclose(encode_boxes(decode_boxes(deltas, reference, weights), reference,
+                                            weights), deltas, atol=1e-9)
+
+
+def test_decode_clamps_the_log_scale():
+    # dw = 100 would be a box e^100 times wider; decoding stops at 1000 / 16 times
+    box = decode_boxes([[0.0, 0.0, 100.0, 0.0]], [[0.0, 0.0, 16.0, 16.0]])
+    np.testing.assert_allclose(box, [[8 - 500, 0, 8 + 500, 16]], rtol=1e-12)
+
+
+def test_box_coding_matches_torchvision(torchvision_models):
+    import torch
+    from torchvision.models.detection._utils import BoxCoder
+    rng = np.random.default_rng(0)
+    reference = np.concatenate([rng.uniform(0, 30, (20, 2)), rng.uniform(31, 64, (20, 2))], 1)
+    boxes = np.concatenate([rng.uniform(0, 30, (20, 2)), rng.uniform(31, 64, (20, 2))], 1)
+    deltas = rng.normal(0, 2, (20, 4))
+    for weights in ((1.0, 1.0, 1.0, 1.0), (10.0, 10.0, 5.0, 5.0)):
+        coder = BoxCoder(weights)
+        expected = coder.encode_single(torch.tensor(boxes), torch.tensor(reference)).numpy()
+        np.testing.assert_allclose(encode_boxes(boxes, reference, weights), expected,
+                                   rtol=1e-12, atol=1e-12)
+        expected = coder.decode_single(torch.tensor(deltas), torch.tensor(reference)).numpy()
+        np.testing.assert_allclose(decode_boxes(deltas, reference, weights), expected,
+                                   rtol=1e-12, atol=1e-12)
+
+
+def test_bad_box_coding_arguments():
+    unit = np.array([[0.0, 0.0, 1.0, 1.0]])
+    with pytest.raises(ValueError, match=r"encode_boxes: boxes must have positive widths"):
+        encode_boxes([[0.0, 0.0, 0.0, 1.0]], unit)
+    with pytest.raises(ValueError, match=r"encode_boxes: reference_boxes must have positive"):
+        encode_boxes(unit, [[0.0, 0.0, 1.0, -1.0]])
+    with pytest.raises(ValueError, match=r"decode_boxes: weights must be 4 positive numbers"):
+        decode_boxes(unit, unit, (1.0, 1.0, 0.0, 1.0))
+    with pytest.raises(ValueError, match=r"decode_boxes: deltas of shape \(2, 4\) and "
+                                         r"reference_boxes of shape \(1, 4\)"):
+        decode_boxes(np.zeros((2, 4)), unit)
+
+
+def test_nms_refuses_nan():
+    boxes = np.array([[0.0, 0.0, 2.0, 2.0], [0.0, np.nan, 2.0, 2.0]])
+    with pytest.raises(ValueError, match=r"nms: iou_threshold must be a number, got nan"):
+        nms(boxes[:1], [0.5], float("nan"))
+    with pytest.raises(ValueError, match=r"nms: boxes contain NaN \(rows \[1\]\)"):
+        nms(boxes, [0.5, 0.4], 0.5)
+    with pytest.raises(ValueError, match=r"batched_nms: scores contain NaN \(entries \[0\]\)"):
+        batched_nms(boxes[:1], [np.nan], [0], 0.5)
+    with pytest.raises(ValueError, match=r"batched_nms: iou_threshold must be a number, got"):
+        batched_nms(boxes[:1], [0.5], [0], None)
 
 
 def test_nms_by_hand(jit):
