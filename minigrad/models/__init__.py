@@ -2,7 +2,7 @@
 `import minigrad.models as models` (laid out as torchvision/models). Weights come from a
 state_dict (`model.load_state_dict(...)`), never from a download; `models.summary` prints
 a network's layers with their shapes, parameters, mult-adds and receptive fields."""
-from . import blocks, segmentation
+from . import blocks, detection, segmentation
 from .alexnet import AlexNet, alexnet
 from .cifar import CifarResNet, cifar_resnet
 from .densenet import DenseNet, densenet121, densenet169

@@ -1,5 +1,6 @@
-"""YOLO (v1) tensor encoding: ground-truth boxes to an S x S x (B*5 + C) target, and a
-predicted tensor of that layout back to scored boxes (threshold, then per-class NMS).
+"""YOLO (v1) tensor encoding: ground-truth boxes to an S x S x (B*5 + C) target, a
+predicted tensor of that layout back to scored boxes (threshold, then per-class NMS), and
+the YOLOv1 loss between the two.
 
 Cell (row, col) of an S x S grid over the image is responsible for the boxes whose centre
 falls in it. Its vector holds B slots (x, y, w, h, confidence) then C class scores:
@@ -73,3 +74,87 @@ def yolo_decode(prediction, num_boxes, image_size, score_threshold=0.25, iou_thr
     boxes, scores, labels = boxes[confident], scores[confident], labels[confident]
     keep = batched_nms(boxes, scores, labels, iou_threshold)
     return {"boxes": boxes[keep], "scores": scores[keep], "labels": labels[keep]}
+
+
+def yolo_loss(prediction, target, num_boxes, lambda_coord=5.0, lambda_noobj=0.5, rescore=True,
+              return_terms=False):
+    """The YOLOv1 sum-squared loss (Redmon et al. 2016, eq. 3), in yolo_encode's layout.
+
+    In each cell holding an object (target confidence 1), of the B predicted boxes the one
+    with the highest IoU with the target box is "responsible" for it (the first among
+    equals); every other slot of every cell counts as holding no object:
+
+        box       = lambda_coord * sum_resp [(x - x*)^2 + (y - y*)^2
+                                             + (sqrt w - sqrt w*)^2 + (sqrt h - sqrt h*)^2]
+        object    = sum_resp (C - C*)^2,  C* = IoU(predicted, target box) (rescore=True,
+                    the paper's Pr(object) * IoU) or 1 (rescore=False, darknet's option)
+        no_object = lambda_noobj * sum_not_resp C^2
+        class     = sum_cells_with_object sum_c (p(c) - p*(c))^2
+
+    Each term is summed over cells and slots and averaged over the batch. The square roots
+    make an error of a few pixels cost more on a small box than on a large one. The choice
+    of the responsible box and C* are constants of the prediction (no gradient flows
+    through the IoU), as in the paper.
+
+    prediction: a Tensor (N, S, S, B*5 + C) or (S, S, B*5 + C), each slot (x, y, w, h, C)
+    with w, h > 0 at responsible slots (the gradient of sqrt is infinite at 0); target:
+    yolo_encode's arrays of the same shape (an array or Tensor, no gradient).
+    Returns the loss, a scalar Tensor, or with return_terms=True a dict of the four terms
+    "loss_box", "loss_object", "loss_no_object", "loss_class" (their sum is the loss).
+    """
+    if not isinstance(prediction, Tensor):
+        raise TypeError(f"yolo_loss: prediction must be a Tensor, got "
+                        f"{type(prediction).__name__}")
+    target = np.asarray(target.data if isinstance(target, Tensor) else target, np.float64)
+    shape = tuple(prediction.shape)
+    if (prediction.ndim not in (3, 4) or shape[-3] != shape[-2]
+            or shape[-1] <= num_boxes * 5 or target.shape != shape):
+        raise ValueError(f"yolo_loss: prediction of shape {shape} and target of shape "
+                         f"{target.shape}; expected both (N, S, S, {num_boxes}*5 + C) or "
+                         f"(S, S, {num_boxes}*5 + C) with C >= 1")
+    if prediction.ndim == 3:
+        prediction, target = prediction.unsqueeze(0), target[None]
+    n, s = prediction.shape[0], prediction.shape[1]
+    slots = prediction[..., :num_boxes * 5].reshape(n, s, s, num_boxes, 5)
+    has_object = target[..., 4] == 1.0  # (N, S, S)
+    target_box = target[..., :4]  # (N, S, S, 4): slot 0 holds the object
+    iou = _cell_iou(slots.data[..., :4], target_box[..., None, :], s)  # (N, S, S, B)
+    best = iou.argmax(axis=-1)  # (N, S, S)
+    responsible = has_object[..., None] & (np.arange(num_boxes) == best[..., None])
+    chosen = slots[responsible]  # (M, 5): the responsible slots, in order
+    chosen_target = target_box[has_object]  # (M, 4), the same order
+    if (chosen.data[:, 2:4] < 0).any():
+        raise ValueError("yolo_loss: prediction has a negative width or height at a "
+                         "responsible slot; w and h are fractions of the image, >= 0")
+    confidence = slots[..., 4]  # (N, S, S, B)
+    dtype = prediction.dtype
+    object_target = iou[responsible] if rescore else np.ones(len(chosen_target))
+    terms = {
+        "loss_box": lambda_coord * (
+            ((chosen[:, 0:2] - Tensor(chosen_target[:, 0:2], dtype=dtype)) ** 2).sum()
+            + ((chosen[:, 2:4].sqrt() - Tensor(np.sqrt(chosen_target[:, 2:4]), dtype=dtype))
+               ** 2).sum()),
+        "loss_object": ((chosen[:, 4] - Tensor(object_target, dtype=dtype)) ** 2).sum(),
+        "loss_no_object": lambda_noobj * (confidence[~responsible] ** 2).sum(),
+        "loss_class": ((prediction[..., num_boxes * 5:][has_object]
+                        - Tensor(target[..., num_boxes * 5:][has_object], dtype=dtype))
+                       ** 2).sum(),
+    }
+    terms = {name: term / n for name, term in terms.items()}
+    return terms if return_terms else sum(terms.values())
+
+
+def _cell_iou(boxes, target_boxes, grid_size):
+    """IoU of predicted and target boxes in the same cell (x, y offsets in cells, w, h
+    fractions of the image), measured in image fractions. Shapes: broadcastable (..., 4)."""
+    def corners(box):
+        centre = box[..., :2] / grid_size  # the cell's own corner cancels out
+        half = np.abs(box[..., 2:4]) / 2
+        return centre - half, centre + half
+
+    low_a, high_a = corners(boxes)
+    low_b, high_b = corners(target_boxes)
+    sides = np.clip(np.minimum(high_a, high_b) - np.maximum(low_a, low_b), 0.0, None)
+    intersection = sides[..., 0] * sides[..., 1]
+    union = np.prod(high_a - low_a, axis=-1) + np.prod(high_b - low_b, axis=-1) - intersection
+    return np.divide(intersection, union, out=np.zeros_like(intersection), where=union > 0)
