@@ -1,18 +1,20 @@
-"""Convolution speed: minigrad (Numba kernels and NumPy reference side by side) against
-PyTorch (2 threads), float32, forward and forward+backward (input, weight and bias grads).
+"""Convolution speed: minigrad (Numba kernels, and its NumPy reference) against PyTorch,
+float32, forward and forward+backward (input, weight and bias gradients).
 
-Each configuration is timed in one process, interleaved, as the median of `--repeats`
-runs after a warm-up; the ratios are what to read (single timings on a shared 2-core
-machine move by 20-30%). GFLOP/s counts 2 flops per multiply-add of the convolution
-itself (forward 1x, forward+backward 3x the forward's flops).
+Each framework runs in a worker process of its own (harness.compare): every configuration
+timed as the median of `--repeats` runs after a warm-up; the ratios printed are the medians
+over `--rounds` rounds, which alternate the workers' order, with their range. GFLOP/s
+counts 2 flops per multiply-add of the convolution itself (forward 1x, forward+backward 3x
+the forward's flops).
 
-    python bench/conv.py [--repeats 7] [--no-torch] [--only NAME]
+    python bench/conv.py [--repeats 7] [--rounds 3] [--threads 2] [--quick] [--only NAME]
+                         [--no-torch]
 """
+import statistics
+
 import numpy as np
 
 import harness
-import minigrad as mg
-import minigrad.functional as F
 
 # name: (input (N, Cin, H, W), Cout, kernel, keyword arguments, transpose?)
 CONFIGS = {
@@ -35,48 +37,72 @@ def make_arrays(config, seed=0):
     return [rng.standard_normal(s).astype(np.float32) for s in ((N, Cin, H, W), w_shape, (Cout,))]
 
 
-def flops(config, out_shape):
-    """2 * multiply-adds: each output value of a conv sums Cin/G*k*k products; for the
-    transpose, each input value scatters into Cout/G*k*k outputs."""
+def output_shape(config):
+    """(N, Cout, Ho, Wo) of a configuration, by PyTorch's formulas."""
+    (N, Cin, H, W), Cout, k, kwargs, transpose = config
+    stride, padding = kwargs.get("stride", 1), kwargs.get("padding", 0)
+    dilation = kwargs.get("dilation", 1)
+    if transpose:
+        size = [(n - 1) * stride - 2 * padding + dilation * (k - 1) + 1 for n in (H, W)]
+    else:
+        size = [(n + 2 * padding - dilation * (k - 1) - 1) // stride + 1 for n in (H, W)]
+    return (N, Cout, *size)
+
+
+def flops(config):
+    """2 * multiply-adds of the forward: each output value of a conv sums Cin/G*k*k
+    products; for the transpose, each input value scatters into Cout/G*k*k outputs."""
     (N, Cin, H, W), Cout, k, kwargs, transpose = config
     groups = kwargs.get("groups", 1)
     if transpose:
         return 2 * N * Cin * H * W * (Cout // groups) * k * k
-    return 2 * int(np.prod(out_shape)) * (Cin // groups) * k * k
+    return 2 * int(np.prod(output_shape(config))) * (Cin // groups) * k * k
+
+
+def selected(args):
+    """The configurations --only picks."""
+    return {name: config for name, config in CONFIGS.items()
+            if not args.only or args.only in name}
+
+
+def measure(framework, args):
+    """{configuration: {pass: ms}} of every selected configuration on `framework`."""
+    if framework == harness.TORCH:
+        torch = harness.require_torch(args)
+        conv2d, conv_transpose2d = (torch.nn.functional.conv2d,
+                                    torch.nn.functional.conv_transpose2d)
+    else:
+        import minigrad.functional as F
+        conv2d, conv_transpose2d = F.conv2d, F.conv_transpose2d
+    results = {}
+    for name, config in selected(args).items():
+        kwargs, transpose = config[3:]
+        conv = conv_transpose2d if transpose else conv2d
+        results[name] = harness.op_pass_ms(
+            framework, args.repeats, lambda x, w, b: conv(x, w, b, **kwargs),
+            lambda x, w, b: conv(x, w, b, **kwargs), *make_arrays(config))
+    return results
+
+
+def median_ms(runs, name):
+    """The median over a framework's rounds of a configuration's fwd+bwd milliseconds."""
+    return statistics.median(run[name]["fwd+bwd"] for run in runs)
 
 
 def main():
-    args = harness.parse_args(__doc__, only=dict(
+    args = harness.parse_compare_args(__doc__, only=dict(
         help="run only the configurations whose name contains this"))
-    torch = harness.load_torch(args.no_torch)
-    columns = [("configuration", 21), ("pass", 7), ("Numba ms", 8), ("GFLOP/s", 7),
-               ("NumPy ms", 8), ("NumPy/Numba", 11)]
-    table = harness.Table(*columns + ([("torch ms", 8), ("Numba/torch", 11)] if torch else []))
-    for name, config in CONFIGS.items():
-        if args.only and args.only not in name:
-            continue
-        arrays = make_arrays(config)
-        kwargs, transpose = config[3:]
-        conv = F.conv_transpose2d if transpose else F.conv2d
-        out_shape = conv(*map(mg.Tensor, arrays), **kwargs).shape
-        numpy_ms, numba_ms = harness.numpy_and_numba(
-            harness.minigrad_pass(lambda x, w, b: conv(x, w, b, **kwargs), *arrays),
-            args.repeats)
-        if torch:
-            torch_conv = (torch.nn.functional.conv_transpose2d if transpose
-                          else torch.nn.functional.conv2d)
-            torch_ms = harness.median_ms(
-                harness.torch_pass(lambda x, w, b: torch_conv(x, w, b, **kwargs), *arrays),
-                args.repeats)
-        # one timed run gives both passes: forward, then forward+backward (3x the flops)
-        for i, (label, work) in enumerate([("fwd", 1), ("fwd+bwd", 3)]):
-            cells = [name, label, harness.ms(numba_ms[i]),
-                     f"{work * flops(config, out_shape) / numba_ms[i] / 1e6:.1f}",
-                     harness.ms(numpy_ms[i]), f"{numpy_ms[i] / numba_ms[i]:.2f}"]
-            if torch:
-                cells += [harness.ms(torch_ms[i]), f"{numba_ms[i] / torch_ms[i]:.2f}"]
-            table.row(*cells)
-
+    results = harness.compare(__file__, args, measure, title=(
+        "convolution, float32, milliseconds: forward, forward+backward (input, weight and "
+        "bias gradients), and the process time of forward+backward (all threads)"),
+        case_width=20)
+    if results:
+        print("GFLOP/s of forward+backward (3x the forward's flops), from the medians:")
+        for name, config in selected(args).items():
+            rates = [f"{harness.FRAMEWORKS[framework][0]} "
+                     f"{3 * flops(config) / median_ms(runs, name) / 1e6:.1f}"
+                     for framework, runs in results.items()]
+            print(f"  {name}: {', '.join(rates)}")
 
 if __name__ == "__main__":
     main()

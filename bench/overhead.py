@@ -1,19 +1,27 @@
-"""Per-op autograd overhead: a chain of tiny elementwise ops, forward then backward.
+"""Per-op autograd overhead: a chain of tiny elementwise ops, forward then backward, and
+what minigrad's `gc.freeze()` at import is worth.
 
 On 1- and 16-element float32 arrays the arithmetic is nearly free, so the time per op is
 what the framework itself costs: the Function context and output Tensor, the Python
 calls, the backward walk. The chain alternates `y * a` and `y + b` with `a`, `b` either
 constant tensors or Python numbers (which each op must first turn into an array).
-minigrad and PyTorch (2 threads) run the same chains in the same process, twice: with the
-cyclic garbage collector as after the imports (minigrad freezes the objects alive at its
-own import; PyTorch, imported later, adds ~150k objects that each full collection
-re-walks), and after `gc.freeze()`. Elementwise ops call no kernel, so the NumPy/Numba
-switch does not apply here.
 
-    python bench/overhead.py [--ops 10000] [--repeats 7] [--no-torch] [--cpu-time]
+The cyclic garbage collector is the other cost: a growing graph triggers full collections,
+each of which walks every object the collector tracks, so the cost per op grows with the
+heap. minigrad calls `gc.freeze()` at import (and after its lazy import of Numba), which
+moves everything alive then out of the collector's way. Four workers, each in a process of
+its own (harness.compare) with a heap as a program that trains would have:
+- minigrad: imported as shipped, its Numba kernels loaded (~50k objects of Numba);
+- minigrad, no freeze: the same, with `gc.freeze` made a no-op before the import;
+- PyTorch: imported as is (~150k objects, not frozen);
+- PyTorch, frozen: `gc.freeze()` after the import.
+Figures in microseconds per op: wall clock, and the main thread's CPU time (which leaves
+out waiting for a core on a loaded machine); the first row gives the objects the collector
+tracks in each worker. Elementwise ops call no kernel, so the NumPy/Numba switch does not
+apply here.
 
-`--cpu-time` times the main thread's CPU time instead of the wall clock: on a shared,
-loaded machine it leaves out the time the process waited for a core.
+    python bench/overhead.py [--ops 10000] [--repeats 7] [--rounds 3] [--threads 2]
+                             [--quick] [--no-torch]
 """
 import gc
 import time
@@ -21,89 +29,76 @@ import time
 import numpy as np
 
 import harness
-import minigrad as mg
 
-torch = None  # imported in main(), unless --no-torch
-clock = time.perf_counter  # or time.thread_time with --cpu-time
+FRAMEWORKS = {
+    "minigrad": ("minigrad", {}),
+    "minigrad-no-freeze": ("no freeze", {}),
+    "torch": ("PyTorch", {}),
+    "torch-frozen": ("PyTorch frozen", {}),
+}
+COMPARISONS = (("minigrad", "torch"), ("minigrad", "minigrad-no-freeze"),
+               ("minigrad", "torch-frozen"), ("torch-frozen", "torch"))
 
 
-def chain_minigrad(n_ops, size, operand):
-    """Seconds for (forward, forward+backward) of y = x; y = y * a; y = y + b; ... (n_ops ops).
+def import_framework(name, args):
+    """The tensor library a worker measures, imported as FRAMEWORKS describes."""
+    if name.startswith("torch"):
+        lib = harness.require_torch(args)
+        if name == "torch-frozen":
+            gc.collect()
+            gc.freeze()
+        return lib
+    if name == "minigrad-no-freeze":
+        gc.freeze = lambda: None  # before minigrad's import, so its calls do nothing
+    import minigrad
+    minigrad.kernels.backend()  # loads Numba, as the first convolution of a program would
+    return minigrad
+
+
+def chain(lib, n_ops, size, operand):
+    """A `once`: seconds for forward, forward+backward and the main thread's CPU time of
+    forward+backward of y = x; y = y * a; y = y + b; ... (n_ops ops) in `lib`.
 
     `operand` "tensor": a and b are constant tensors; "number": they are Python floats,
     which each op first turns into an array (the usual `y * 0.5` of user code).
     """
-    x = mg.Tensor(np.full(size, 0.5, np.float32), requires_grad=True)
-    a, b = 0.999, 0.001
-    if operand == "tensor":
-        a, b = mg.Tensor(np.full(size, a, np.float32)), mg.Tensor(np.full(size, b, np.float32))
-    start = clock()
-    y = x
-    for _ in range(n_ops // 2):
-        y = y * a
-        y = y + b
-    loss = y.sum()
-    middle = clock()
-    loss.backward()
-    return middle - start, clock() - start
+    def once():
+        x = lib.full((size,), 0.5, dtype=lib.float32, requires_grad=True)
+        a, b = 0.999, 0.001
+        if operand == "tensor":
+            a, b = (lib.full((size,), value, dtype=lib.float32) for value in (a, b))
+        cpu_start, start = time.thread_time(), time.perf_counter()
+        y = x
+        for _ in range(n_ops // 2):
+            y = y * a
+            y = y + b
+        loss = y.sum()
+        middle = time.perf_counter()
+        loss.backward()
+        return middle - start, time.perf_counter() - start, time.thread_time() - cpu_start
+    return once
 
 
-def chain_torch(n_ops, size, operand):
-    """The same chain in PyTorch."""
-    x = torch.full((size,), 0.5, dtype=torch.float32, requires_grad=True)
-    a, b = 0.999, 0.001
-    if operand == "tensor":
-        a, b = torch.full((size,), a), torch.full((size,), b)
-    start = clock()
-    y = x
-    for _ in range(n_ops // 2):
-        y = y * a
-        y = y + b
-    loss = y.sum()
-    middle = clock()
-    loss.backward()
-    return middle - start, clock() - start
-
-
-def median_per_op_us(chain, n_ops, size, operand, repeats):
-    """Median over `repeats` runs (after one warm-up) of (forward, fwd+bwd) microseconds per op."""
-    return [1e3 * t / n_ops
-            for t in harness.median_ms(lambda: chain(n_ops, size, operand), repeats)]
-
-
-def report(n_ops, repeats, label):
-    print(f"\n{label} (the collector tracks {len(gc.get_objects())} objects)")
-    columns = [("operand", 7), ("size", 4), ("minigrad fwd", 12), ("fwd+bwd", 8)]
-    if torch is not None:
-        columns += [("PyTorch fwd", 11), ("fwd+bwd", 8), ("fwd+bwd minigrad/PyTorch", 24)]
-    table = harness.Table(*columns)
+def measure(framework, args):
+    """{case: {pass: value}}: the collector's tracked objects, then microseconds per op of
+    every chain on `framework`."""
+    lib = import_framework(framework, args)
+    results = {"collector": {"tracked objects": len(gc.get_objects())}}
     for operand in ("tensor", "number"):
         for size in (1, 16):
-            mg_fwd, mg_total = median_per_op_us(chain_minigrad, n_ops, size, operand, repeats)
-            cells = [operand, size, f"{mg_fwd:.2f} us", f"{mg_total:.2f} us"]
-            if torch is not None:
-                pt_fwd, pt_total = median_per_op_us(chain_torch, n_ops, size, operand, repeats)
-                cells += [f"{pt_fwd:.2f} us", f"{pt_total:.2f} us", f"{mg_total / pt_total:.2f}x"]
-            table.row(*cells)
+            per_op = harness.median_ms(chain(lib, args.ops, size, operand), args.repeats)
+            results[f"{operand} operand, size {size}"] = {
+                pass_: 1e3 * value / args.ops
+                for pass_, value in zip(("fwd us", "fwd+bwd us", "CPU us"), per_op)}
+    return results
 
 
 def main():
-    args = harness.parse_args(
-        __doc__, ops=dict(type=int, default=10000, help="ops in the chain"),
-        cpu_time=dict(action="store_true",
-                      help="measure the main thread's CPU time, not wall-clock time"))
-    global torch, clock
-    clock = time.thread_time if args.cpu_time else time.perf_counter
-    torch = harness.load_torch(args.no_torch)
-    print(f"chain of {args.ops} elementwise ops (alternating * and +) on float32, then "
-          f"backward; median of {args.repeats} runs; microseconds per op "
-          f"({'CPU time of the main thread' if args.cpu_time else 'wall clock'})")
-    # minigrad freezes what is alive when it is imported; PyTorch, imported later, is not
-    report(args.ops, args.repeats, "garbage collector as after the imports")
-    gc.collect()
-    gc.freeze()
-    report(args.ops, args.repeats, "after gc.freeze()")
-    gc.unfreeze()
+    args = harness.parse_compare_args(
+        __doc__, ops=dict(type=int, default=10000, help="ops in the chain"))
+    harness.compare(__file__, args, measure, FRAMEWORKS, COMPARISONS, case_width=24, title=(
+        f"chain of {args.ops} elementwise ops (alternating * and +) on float32, then "
+        "backward; microseconds per op (wall clock; CPU: the main thread's)"))
 
 
 if __name__ == "__main__":

@@ -1,18 +1,24 @@
-"""Vision ops: minigrad's Numba kernels against its NumPy reference (and torchvision when
-it is installed; PyTorch alone has no NMS or ROI ops).
+"""Vision ops: minigrad's Numba kernels against its NumPy reference, and torchvision where
+its compiled ops load (PyTorch alone has no NMS or ROI ops; torchvision's ops do not load
+beside the CPU build of torch installed here, and the script then says so).
 
 NMS on 10,000 boxes; ROI Align and ROI Pool forward and forward+backward on a
-2x256x64x64 float32 feature map with 512 boxes, 7x7 output. Median of several repeats
-after a warm-up, all in one process so the ratios compare like with like.
+2x256x64x64 float32 feature map with 512 boxes, 7x7 output. Each framework runs in a
+worker process of its own (harness.compare): the median of `--repeats` runs after a
+warm-up; the ratios are medians over `--rounds` rounds alternating the workers' order.
 
-    python bench/vision.py [--repeats 5] [--no-torch]
+    python bench/vision.py [--repeats 5] [--rounds 3] [--threads 2] [--quick] [--no-torch]
 """
 import time
 
 import numpy as np
 
 import harness
-import minigrad.vision as vision
+
+FRAMEWORKS = {harness.MINIGRAD: harness.FRAMEWORKS[harness.MINIGRAD],
+              harness.NUMPY: harness.FRAMEWORKS[harness.NUMPY],
+              "torchvision": ("torchvision", {})}
+COMPARISONS = ((harness.MINIGRAD, "torchvision"), (harness.NUMPY, harness.MINIGRAD))
 
 
 def random_boxes(n, image_size, rng):
@@ -33,55 +39,51 @@ def nms_pass(nms, boxes, scores):
     return once
 
 
-def load_torchvision(torch):
-    """torchvision, or None when PyTorch was not loaded or torchvision is not installed."""
-    if torch is None:
-        return None
+def load_ops(framework, args):
+    """(nms, roi_align, roi_pool, to_tensor) of `framework`; Unavailable when torchvision
+    or its compiled ops cannot be loaded."""
+    if framework != "torchvision":
+        import minigrad.vision as vision
+        return vision.nms, vision.roi_align, vision.roi_pool, np.asarray
+    torch = harness.require_torch(args)
     try:
         import torchvision
-    except ImportError:
-        print("torchvision is not installed: minigrad's figures only")
-        return None
-    return torchvision
+        torchvision.ops.nms(torch.zeros(1, 4), torch.zeros(1), 0.5)  # are its C++ ops there?
+    except (ImportError, RuntimeError) as error:
+        raise harness.Unavailable(f"torchvision's ops do not load here ({error})") from None
+    return (torchvision.ops.nms, torchvision.ops.roi_align, torchvision.ops.roi_pool,
+            lambda array: torch.tensor(array, dtype=torch.float32))
 
 
-def main():
-    args = harness.parse_args(__doc__, repeats=5)
-    torch = harness.load_torch(args.no_torch)
-    torchvision = load_torchvision(torch)
+def measure(framework, args):
+    """{case: {pass: ms}} of every case on `framework`."""
+    nms, roi_align, roi_pool, tensor = load_ops(framework, args)
     rng = np.random.default_rng(0)
     boxes = random_boxes(10_000, 512, rng)
     scores = rng.uniform(size=10_000)
     x = rng.standard_normal((2, 256, 64, 64)).astype(np.float32)
-    rois = np.concatenate([rng.integers(0, 2, (512, 1)),
-                           random_boxes(512, 256, rng).clip(0, 256)], axis=1)  # image coords
+    rois = tensor(np.concatenate([rng.integers(0, 2, (512, 1)),
+                                  random_boxes(512, 256, rng).clip(0, 256)], axis=1))
     roi_args = dict(spatial_scale=0.25)
     align_args = dict(sampling_ratio=2, aligned=True, **roi_args)
-    # (name, minigrad's once, a function making torchvision's once when it is installed)
-    cases = [
-        ("nms, 10000 boxes, IoU 0.5", nms_pass(vision.nms, boxes, scores),
-         lambda: nms_pass(torchvision.ops.nms, torch.tensor(boxes), torch.tensor(scores))),
-        ("roi_align 2x256x64x64, 512 boxes, 7x7, s.r.2",
-         harness.minigrad_pass(lambda t: vision.roi_align(t, rois, 7, **align_args), x),
-         lambda: harness.torch_pass(lambda t: torchvision.ops.roi_align(
-             t, torch.tensor(rois, dtype=torch.float32), 7, **align_args), x)),
-        ("roi_align, adaptive sampling",
-         harness.minigrad_pass(lambda t: vision.roi_align(t, rois, 7, **roi_args), x),
-         lambda: harness.torch_pass(lambda t: torchvision.ops.roi_align(
-             t, torch.tensor(rois, dtype=torch.float32), 7, **roi_args), x)),
-        ("roi_pool 2x256x64x64, 512 boxes, 7x7",
-         harness.minigrad_pass(lambda t: vision.roi_pool(t, rois, 7, **roi_args), x),
-         lambda: harness.torch_pass(lambda t: torchvision.ops.roi_pool(
-             t, torch.tensor(rois, dtype=torch.float32), 7, **roi_args), x)),
-    ]
-    print(f"milliseconds, median of {args.repeats} (forward / forward+backward for ROI ops); "
-          "each ratio column says what is over what")
-    table = harness.paths_table(46, "torchvision" if torchvision else None)
-    for name, minigrad_once, torchvision_once in cases:
-        numpy_ms, numba_ms = harness.numpy_and_numba(minigrad_once, args.repeats)
-        reference_ms = (harness.median_ms(torchvision_once(), args.repeats)
-                        if torchvision else None)
-        harness.paths_row(table, name, numpy_ms, numba_ms, reference_ms)
+    roi_cases = {
+        "roi_align 2x256x64x64, 512 boxes, 7x7, s.r.2":
+            lambda t: roi_align(t, rois, 7, **align_args),
+        "roi_align, adaptive sampling": lambda t: roi_align(t, rois, 7, **roi_args),
+        "roi_pool 2x256x64x64, 512 boxes, 7x7": lambda t: roi_pool(t, rois, 7, **roi_args),
+    }
+    torch_framework = harness.TORCH if framework == "torchvision" else framework
+    (nms_ms,) = harness.median_ms(nms_pass(nms, tensor(boxes), tensor(scores)), args.repeats)
+    return {"nms, 10000 boxes, IoU 0.5": {"call": nms_ms},
+            **{name: harness.op_pass_ms(torch_framework, args.repeats, fn, fn, x)
+               for name, fn in roi_cases.items()}}
+
+
+def main():
+    args = harness.parse_compare_args(__doc__, repeats=5)
+    harness.compare(__file__, args, measure, FRAMEWORKS, COMPARISONS, case_width=44, title=(
+        "vision ops, milliseconds: NMS per call; ROI ops forward, forward+backward and the "
+        "process time of forward+backward (all threads)"))
 
 
 if __name__ == "__main__":
