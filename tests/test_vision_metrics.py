@@ -178,3 +178,124 @@ def test_segmentation_bad_arguments():
         confusion_matrix(PRED, TARGET, 2)
     with pytest.raises(TypeError, match="pred must hold integer class indices"):
         confusion_matrix(PRED.astype(float), TARGET, 3)
+
+
+# --- mask mAP (iou_type="segm") and argument checks ---------------------------------------
+
+ONE = pytest.approx(1.0, rel=1e-15)  # pycocotools' precision tp / (tp + fp + eps)
+
+def _square_mask(size, rows, cols):
+    mask = np.zeros((size, size), bool)
+    mask[rows[0]:rows[1], cols[0]:cols[1]] = True
+    return mask
+
+
+def _segm(pred_masks, scores, target_masks, pred_labels=None, target_labels=None):
+    pred = dict(masks=np.array(pred_masks), scores=np.array(scores, float),
+                labels=np.zeros(len(scores), int) if pred_labels is None else pred_labels)
+    target = dict(masks=np.array(target_masks),
+                  labels=np.zeros(len(target_masks), int) if target_labels is None
+                  else target_labels)
+    return [pred], [target]
+
+
+def test_mask_map_perfect_and_half_overlapping():
+    target = _square_mask(20, (0, 10), (0, 10))
+    result = mean_average_precision(*_segm([target], [0.9], [target]), iou_type="segm")
+    # pycocotools divides by tp + fp + eps: "1" is 1 - 2e-16
+    for key in ("map", "map_50", "map_75"):
+        assert result[key] == pytest.approx(1.0, rel=1e-15)
+    # the left half of the square: 50 pixels in both, 100 in either -> IoU exactly .5, a
+    # match at .50 only: AP 1 at the first of the ten thresholds, 0 at the other nine
+    half = _square_mask(20, (0, 10), (0, 5))
+    result = mean_average_precision(*_segm([half], [0.9], [target]), iou_type="segm")
+    assert result["map_50"] == ONE and result["map_75"] == 0.0
+    assert result["map"] == pytest.approx(0.1, rel=1e-15)
+
+
+def test_mask_map_differs_from_box_map():
+    # a staircase triangle (row >= column) in a 10x10 square: its box is the square's, but
+    # it covers 55 of its 100 pixels -> mask IoU .55
+    triangle = np.tril(np.ones((10, 10), bool))
+    target = np.zeros((20, 20), bool)
+    target[:10, :10] = triangle
+    square = _square_mask(20, (0, 10), (0, 10))
+    preds, targets = _segm([square], [0.9], [target])
+    preds[0]["boxes"], targets[0]["boxes"] = [[0, 0, 10, 10]], [[0, 0, 10, 10]]
+    assert mean_average_precision(preds, targets)["map"] == ONE  # the boxes agree
+    masks = mean_average_precision(preds, targets, iou_type="segm")
+    assert masks["map_50"] == ONE and masks["map_75"] == 0.0
+    assert masks["map"] == pytest.approx(0.2, rel=1e-15)  # .50 and .55 of the ten thresholds
+
+
+def test_mask_map_area_is_the_mask_area():
+    # a diagonal line across 40x40 pixels: its box is medium (1600 > 32^2), the mask small
+    # (40 pixels < 32^2); COCO's segm evaluation ranges by the mask area
+    line = np.zeros((64, 64), bool)
+    line[np.arange(40), np.arange(40)] = True
+    preds, targets = _segm([line], [0.9], [line])
+    masks = mean_average_precision(preds, targets, iou_type="segm")
+    assert masks["map_small"] == ONE and masks["map_medium"] == -1.0
+    preds[0]["boxes"], targets[0]["boxes"] = [[0, 0, 40, 40]], [[0, 0, 40, 40]]
+    boxes = mean_average_precision(preds, targets)
+    assert boxes["map_small"] == -1.0 and boxes["map_medium"] == ONE
+
+
+def test_mask_map_ranks_and_binarises_probabilities():
+    # two GT squares of classes 0 and 1; predictions as torchvision's (D, 1, H, W)
+    # probabilities: 0.6 on the square (kept), 0.4 around it (dropped at 0.5)
+    first, second = _square_mask(20, (0, 8), (0, 8)), _square_mask(20, (10, 18), (10, 18))
+    probabilities = np.stack([np.where(m, 0.6, 0.4) for m in (first, second)])[:, None]
+    preds, targets = _segm(probabilities, [0.9, 0.8], [first, second], np.array([0, 1]),
+                           np.array([0, 1]))
+    result = mean_average_precision(preds, targets, iou_type="segm")
+    assert result["per_class"] == {0: ONE, 1: ONE}
+    # swapping the labels: each mask lands on the other class's square, IoU 0
+    preds[0]["labels"] = np.array([1, 0])
+    assert mean_average_precision(preds, targets, iou_type="segm")["map"] == 0.0
+    # a false positive ranked above the true one: precision 1/2 at recall 1 for class 0
+    preds, targets = _segm([second, first], [0.9, 0.8], [first])
+    assert mean_average_precision(preds, targets, iou_thresholds=[0.5],
+                                  iou_type="segm")["map"] == pytest.approx(0.5)
+    # VOC's way works on masks too
+    assert mean_average_precision(preds, targets, method="voc",
+                                  iou_type="segm")["map"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("thresholds", [[1.5], [-0.1], [float("nan")], [0.5, float("nan")],
+                                        []])
+def test_mean_average_precision_refuses_bad_thresholds(thresholds):
+    pred, target = _image([[0, 0, 1, 1]], [0.5], [[0, 0, 1, 1]])
+    with pytest.raises(ValueError, match=r"iou_thresholds must be numbers in \[0, 1\]"):
+        mean_average_precision([pred], [target], iou_thresholds=thresholds)
+
+
+def test_mean_average_precision_refuses_bad_arguments():
+    pred, target = _image([[0, 0, 1, 1]], [0.5], [[0, 0, 1, 1]])
+    for cap in (-1, 0):
+        with pytest.raises(ValueError, match=f"max_detections must be at least 1.*got {cap}"):
+            mean_average_precision([pred], [target], max_detections=cap)
+    with pytest.raises(TypeError, match="max_detections must be an int or None, got 2.5"):
+        mean_average_precision([pred], [target], max_detections=2.5)
+    with pytest.raises(ValueError, match=r"iou_type='mask', expected one of \('bbox', 'segm'"):
+        mean_average_precision([pred], [target], iou_type="mask")
+    with pytest.raises(ValueError, match=r"preds\[0\] has no \['scores'\]"):
+        mean_average_precision([{"boxes": pred["boxes"], "labels": pred["labels"]}], [target])
+    with pytest.raises(ValueError, match=r"targets\[0\] has no \['masks'\]"):
+        mean_average_precision([dict(pred, masks=np.ones((1, 2, 2), bool))], [target],
+                               iou_type="segm")
+    with pytest.raises(ValueError, match=r"preds\[0\]\['labels'\] must hold whole-number"):
+        mean_average_precision([dict(pred, labels=[0.5])], [target])
+    with pytest.raises(TypeError, match=r"targets\[0\]\['labels'\] must hold integer"):
+        mean_average_precision([pred], [dict(target, labels=["a"])])
+    # whole-number floats are the integers they spell
+    assert mean_average_precision([dict(pred, labels=[0.0])], [target])["map"] == ONE
+    masks = dict(masks=np.ones((1, 4, 4), bool), scores=[0.5], labels=[0])
+    with pytest.raises(ValueError, match=r"preds\[0\]\['masks'\] are \(4, 4\) and "
+                                         r"targets\[0\]\['masks'\] \(5, 5\)"):
+        mean_average_precision([masks], [dict(masks=np.ones((1, 5, 5), bool), labels=[0])],
+                               iou_type="segm")
+    with pytest.raises(ValueError, match=r"preds\[0\]\['masks'\] of shape \(4, 4\)"):
+        mean_average_precision([dict(masks, masks=np.ones((4, 4)))],
+                               [dict(masks=np.ones((1, 4, 4), bool), labels=[0])],
+                               iou_type="segm")

@@ -1,5 +1,6 @@
 """Detection and segmentation metrics: precision-recall, AP (COCO 101-point, VOC 11-point,
-VOC all-point), COCO-style mAP, confusion matrix, mean IoU and pixel accuracy.
+VOC all-point), COCO-style mAP on boxes or instance masks, confusion matrix, mean IoU and
+pixel accuracy.
 
 Conventions, stated once: boxes are (x1, y1, x2, y2) in continuous coordinates (area
 (x2 - x1)(y2 - y1), no "+1 pixel", for COCO and VOC alike); detections are ranked by
@@ -100,28 +101,112 @@ def _check_method(method, fn):
 
 # --- mean average precision over images and classes --------------------------------------
 
-def _read_detections(preds, targets):
-    """Validate and unpack; a missing `scores` or `labels` is an error. Predictions are
-    sorted by decreasing score within each image."""
+IOU_TYPES = ("bbox", "segm")
+
+
+def _read_labels(labels, name):
+    """Class labels as int64; whole-number floats are accepted, fractions are refused (they
+    would be truncated into another class)."""
+    labels = _array(labels).reshape(-1)
+    if labels.dtype.kind == "f":
+        if not np.array_equal(labels, np.floor(labels)):  # also false for NaN and inf
+            raise ValueError(f"mean_average_precision: {name} must hold whole-number class "
+                             f"labels, got {labels[labels != np.floor(labels)][:3]}")
+    elif labels.size and labels.dtype.kind not in "iub":
+        raise TypeError(f"mean_average_precision: {name} must hold integer class labels, got "
+                        f"dtype {labels.dtype}")
+    return labels.astype(np.int64)
+
+
+def _read_masks(masks, name):
+    """Instance masks as (K, H*W) bool rows and their (H, W); probabilities (float masks,
+    torchvision's (K, 1, H, W) included) are binarised at 0.5 as COCO's evaluation does."""
+    masks = _array(masks)
+    if masks.ndim == 4 and masks.shape[1] == 1:
+        masks = masks[:, 0]
+    if masks.ndim != 3:
+        raise ValueError(f"mean_average_precision: {name} of shape {masks.shape}; expected "
+                         f"(K, H, W) or (K, 1, H, W)")
+    binary = masks if masks.dtype == bool else masks > 0.5
+    return binary.reshape(len(binary), -1), masks.shape[1:]
+
+
+def _read_regions(entry, name, iou_type):
+    """What IoU is measured on: boxes (K, 4), or masks as (K, H*W) bool rows with their
+    (H, W)."""
+    if iou_type == "bbox":
+        return as_boxes(entry["boxes"], f"{name}['boxes']"), None
+    return _read_masks(entry["masks"], f"{name}['masks']")
+
+
+def _read_detections(preds, targets, iou_type):
+    """Validate and unpack; a missing key is an error naming the dict and the key.
+    Predictions are sorted by decreasing score within each image."""
     if len(preds) != len(targets):
         raise ValueError(f"mean_average_precision: {len(preds)} predictions for "
                          f"{len(targets)} targets; expected one dict of each per image")
+    region = "boxes" if iou_type == "bbox" else "masks"
     images = []
     for i, (pred, target) in enumerate(zip(preds, targets)):
-        p_boxes = as_boxes(pred["boxes"], f"preds[{i}]['boxes']")
+        for name, entry, keys in ((f"preds[{i}]", pred, (region, "scores", "labels")),
+                                  (f"targets[{i}]", target, (region, "labels"))):
+            missing = [key for key in keys if key not in entry]
+            if missing:
+                raise ValueError(f"mean_average_precision: {name} has no {missing}; expected "
+                                 f"a dict with {list(keys)} (iou_type={iou_type!r})")
+        p_regions, p_size = _read_regions(pred, f"preds[{i}]", iou_type)
         scores = _array(pred["scores"], np.float64).reshape(-1)
-        p_labels = _array(pred["labels"]).reshape(-1).astype(np.int64)
-        t_boxes = as_boxes(target["boxes"], f"targets[{i}]['boxes']")
-        t_labels = _array(target["labels"]).reshape(-1).astype(np.int64)
-        if not len(p_boxes) == len(scores) == len(p_labels):
-            raise ValueError(f"mean_average_precision: preds[{i}] has {len(p_boxes)} boxes, "
-                             f"{len(scores)} scores and {len(p_labels)} labels")
-        if len(t_boxes) != len(t_labels):
-            raise ValueError(f"mean_average_precision: targets[{i}] has {len(t_boxes)} boxes "
-                             f"and {len(t_labels)} labels")
+        p_labels = _read_labels(pred["labels"], f"preds[{i}]['labels']")
+        t_regions, t_size = _read_regions(target, f"targets[{i}]", iou_type)
+        t_labels = _read_labels(target["labels"], f"targets[{i}]['labels']")
+        if not len(p_regions) == len(scores) == len(p_labels):
+            raise ValueError(f"mean_average_precision: preds[{i}] has {len(p_regions)} "
+                             f"{region}, {len(scores)} scores and {len(p_labels)} labels")
+        if len(t_regions) != len(t_labels):
+            raise ValueError(f"mean_average_precision: targets[{i}] has {len(t_regions)} "
+                             f"{region} and {len(t_labels)} labels")
+        if p_size != t_size:
+            raise ValueError(f"mean_average_precision: preds[{i}]['masks'] are {p_size} and "
+                             f"targets[{i}]['masks'] {t_size}; expected the same image size")
         order = np.argsort(-scores, kind="mergesort")
-        images.append((p_boxes[order], scores[order], p_labels[order], t_boxes, t_labels))
+        images.append((p_regions[order], scores[order], p_labels[order], t_regions, t_labels))
     return images
+
+
+def _region_iou(a, b):
+    """Pairwise IoU of boxes (K, 4) or of masks (K, H*W) bool. Shapes: (D, .), (G, .) -> (D, G)."""
+    if a.dtype != bool:
+        return box_iou(a, b)
+    intersection = a.astype(np.float64) @ b.T.astype(np.float64)  # pixels in both
+    union = _region_area(a)[:, None] + _region_area(b)[None, :] - intersection
+    return np.divide(intersection, union, out=np.zeros_like(intersection), where=union > 0)
+
+
+def _region_area(regions):
+    """Box areas, or mask areas in pixels (COCO's segment area)."""
+    return regions.sum(axis=1, dtype=np.float64) if regions.dtype == bool else box_area(regions)
+
+
+def _check_map_arguments(iou_thresholds, max_detections, method, iou_type):
+    """The validated thresholds (None for the method's default) and cap (None: no cap)."""
+    _check_method(method, "mean_average_precision")
+    if iou_type not in IOU_TYPES:
+        raise ValueError(f"mean_average_precision: iou_type={iou_type!r}, expected one of "
+                         f"{IOU_TYPES}")
+    if max_detections is not None and (isinstance(max_detections, bool) or not
+                                       isinstance(max_detections, (int, np.integer))):
+        raise TypeError(f"mean_average_precision: max_detections must be an int or None, got "
+                        f"{max_detections!r}")
+    if max_detections is not None and max_detections < 1:
+        raise ValueError(f"mean_average_precision: max_detections must be at least 1 (or None "
+                         f"for no cap), got {max_detections}")
+    if iou_thresholds is None:
+        return None, max_detections
+    thresholds = np.asarray(iou_thresholds, dtype=np.float64).reshape(-1)
+    if thresholds.size == 0 or not ((thresholds >= 0) & (thresholds <= 1)).all():
+        raise ValueError(f"mean_average_precision: iou_thresholds must be numbers in [0, 1], "
+                         f"got {iou_thresholds!r}")
+    return thresholds, max_detections
 
 
 def _coco_match(iou, gt_ignore, thresholds):
@@ -171,10 +256,10 @@ def _coco_evaluate(images, classes, thresholds, max_detections):
         for a, (low, high) in enumerate(COCO_AREA_RANGES.values()):
             all_scores, all_matched, all_ignored, n_gt = [], [], [], 0
             for det_boxes, det_scores, gt_boxes in per_image:
-                gt_area, det_area = box_area(gt_boxes), box_area(det_boxes)
+                gt_area, det_area = _region_area(gt_boxes), _region_area(det_boxes)
                 gt_ignore = (gt_area < low) | (gt_area > high)
                 gt_order = np.argsort(gt_ignore, kind="mergesort")  # counted GTs first
-                iou = box_iou(det_boxes, gt_boxes[gt_order])  # (D, G)
+                iou = _region_iou(det_boxes, gt_boxes[gt_order])  # (D, G)
                 matched, ignored = _coco_match(iou, gt_ignore[gt_order], thresholds)
                 # an unmatched detection outside the area range is not counted either
                 ignored |= ~matched & ((det_area < low) | (det_area > high))
@@ -202,35 +287,39 @@ def _mean_valid(values):
 
 
 def mean_average_precision(preds, targets, iou_thresholds=None, max_detections=100,
-                           method="coco"):
+                           method="coco", iou_type="bbox"):
     """mAP of a detector over a data set (API.md), COCO's or PASCAL VOC's way.
 
     preds: one dict per image with "boxes" (D, 4), "scores" (D,), "labels" (D,); targets:
-    one dict per image with "boxes" (G, 4), "labels" (G,). Only the `max_detections`
-    highest-scoring detections of each class in each image count (COCO's maxDets; None for
-    no cap). Classes without ground truth are left out of every mean.
+    one dict per image with "boxes" (G, 4), "labels" (G,). Labels are integers (whole-number
+    floats are accepted). Only the `max_detections` (>= 1) highest-scoring detections of
+    each class in each image count (COCO's maxDets; None for no cap). Classes without ground
+    truth are left out of every mean.
 
-    method "coco" (pycocotools' COCOeval): per IoU threshold (default .50:.05:.95), each
-    detection in order of score takes the unmatched GT of highest IoU >= t; AP is the
-    101-point interpolated precision. Returns a dict: map (mean over thresholds and
-    classes), map_50, map_75, map_small / map_medium / map_large (GT boxes of area < 32^2,
-    32^2..96^2, > 96^2; the box area stands in for COCO's segment area), mar_100 (recall
-    at max_detections, mean over thresholds and classes) and per_class {label: AP}. An
-    entry without any ground truth (for example map_large with no large box) is -1, as in
-    pycocotools.
+    iou_type "bbox" measures overlap by box IoU; "segm" by mask IoU (pixels in both / pixels
+    in either), with "masks" in every dict instead of "boxes": preds (D, H, W) or
+    torchvision's (D, 1, H, W), probabilities binarised at 0.5, targets (G, H, W); the area
+    ranges then use the mask area, as COCO's segment evaluation does.
+
+    method "coco" (pycocotools' COCOeval): per IoU threshold (default .50:.05:.95, each in
+    [0, 1]), each detection in order of score takes the unmatched GT of highest IoU >= t; AP
+    is the 101-point interpolated precision. Returns a dict: map (mean over thresholds and
+    classes), map_50, map_75, map_small / map_medium / map_large (GT of area < 32^2,
+    32^2..96^2, > 96^2; for "bbox" the box area stands in for COCO's segment area), mar_100
+    (recall at max_detections, mean over thresholds and classes) and per_class {label: AP}.
+    An entry without any ground truth (for example map_large with no large box) is -1, as
+    in pycocotools.
 
     method "voc11" / "voc" (py-faster-rcnn's voc_eval) at one IoU threshold (default 0.5):
     each detection looks only at the GT of highest IoU in its image; it is a true
     positive if that IoU is > the threshold (strictly) and that GT is not taken yet. AP is
     11-point or all-point. Returns {"map", "per_class"}.
     """
-    _check_method(method, "mean_average_precision")
-    cap = None if max_detections is None else int(max_detections)  # x[:None] is all of x
-    images = _read_detections(preds, targets)
+    thresholds, cap = _check_map_arguments(iou_thresholds, max_detections, method, iou_type)
+    images = _read_detections(preds, targets, iou_type)
     classes = np.unique(np.concatenate([image[4] for image in images] + [np.zeros(0, int)]))
     if method == "coco":
-        thresholds = COCO_IOU_THRESHOLDS if iou_thresholds is None else \
-            np.asarray(iou_thresholds, dtype=np.float64).reshape(-1)
+        thresholds = COCO_IOU_THRESHOLDS if thresholds is None else thresholds
         precision, recall = _coco_evaluate(images, classes, thresholds, cap)
 
         def at_threshold(value):
@@ -244,13 +333,11 @@ def mean_average_precision(preds, targets, iou_thresholds=None, max_detections=1
                 "mar_100": _mean_valid(recall[:, :, 0]),
                 "per_class": {int(label): _mean_valid(precision[:, :, k, 0])
                               for k, label in enumerate(classes)}}
-    threshold = 0.5 if iou_thresholds is None else np.asarray(iou_thresholds, np.float64)
-    if np.ndim(threshold) > 0:
-        if threshold.size != 1:
-            raise ValueError(f"mean_average_precision: method={method!r} scores at one IoU "
-                             f"threshold, got iou_thresholds={iou_thresholds!r}")
-        threshold = threshold.item()
-    per_class = {int(label): _voc_class_ap(images, label, float(threshold), cap, method)
+    if thresholds is not None and thresholds.size != 1:
+        raise ValueError(f"mean_average_precision: method={method!r} scores at one IoU "
+                         f"threshold, got iou_thresholds={iou_thresholds!r}")
+    threshold = 0.5 if thresholds is None else float(thresholds[0])
+    per_class = {int(label): _voc_class_ap(images, label, threshold, cap, method)
                  for label in classes}
     return {"map": float(np.mean(list(per_class.values()))) if per_class else -1.0,
             "per_class": per_class}
@@ -269,7 +356,7 @@ def _voc_class_ap(images, label, threshold, max_detections, method):
         hits.append(np.zeros(len(det_boxes), bool))
         if len(gt_boxes) == 0:
             continue
-        iou = box_iou(det_boxes, gt_boxes)  # (D, G), rows already by decreasing score
+        iou = _region_iou(det_boxes, gt_boxes)  # (D, G), rows already by decreasing score
         taken = np.zeros(len(gt_boxes), bool)
         for d, best in enumerate(iou.argmax(axis=1)):
             if iou[d, best] > threshold and not taken[best]:
