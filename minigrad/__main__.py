@@ -1,10 +1,12 @@
-"""python -m minigrad {demo,gradcheck,convert}
+"""python -m minigrad {demo,gradcheck,train,convert}
 
 `gradcheck` checks every op of the catalog (minigrad/catalog.py) against finite
 differences and prints one table row per op. `demo` trains a small MLP (nn.Linear layers,
 optim.Adam) on three interleaved spirals, saves a picture of the decision regions it
 learnt, then runs the same gradchecks and prints their summary (the table is
-`gradcheck`'s). `convert FILE.pth OUT.npz` turns a PyTorch checkpoint's state_dict into
+`gradcheck`'s). `train TASK` trains a model of the zoo on generated data (minigrad/train/:
+the loop and one class per task), writing metrics, checkpoints and pictures into --out.
+`convert FILE.pth OUT.npz` turns a PyTorch checkpoint's state_dict into
 the .npz that `mg.load` reads (needs torch).
 """
 import argparse
@@ -24,8 +26,9 @@ from . import nn, optim
 from .catalog import CASES
 from .data import make_spirals
 from .random import manual_seed
-from .serialization import save
+from .serialization import load, save
 from .tensor import Tensor, no_grad
+from .train import CHECKPOINT, TASKS, OptionError, Run, read_meta
 from .viz import plot_decision_boundary
 
 
@@ -42,6 +45,7 @@ def main(argv=None):
                       help="folder for the picture (default out/)")
     demo.add_argument("--seed", type=_at_least(0), default=0,
                       help="data and initialisation seed, at least 0 (default 0)")
+    train_parsers = add_train_parser(commands)
     convert = commands.add_parser("convert", help="write a PyTorch checkpoint's state_dict "
                                                   "as a .npz for mg.load (needs torch)")
     convert.add_argument("checkpoint", help="the .pth file, read with "
@@ -49,6 +53,8 @@ def main(argv=None):
     convert.add_argument("out", help="the .npz file to write")
     args = parser.parse_args(argv)
 
+    if args.command == "train":
+        return train(args, train_parsers[args.task])
     if args.command == "convert":
         return convert_checkpoint(args.checkpoint, args.out)
     if args.command == "gradcheck":
@@ -72,6 +78,24 @@ def _at_least(minimum):
     return parse
 
 
+def _positive_float(text):
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def _npz_file(text):
+    """An argparse type: an existing .npz file."""
+    if not os.path.isfile(text):
+        raise argparse.ArgumentTypeError(f"no such file: {text!r}")
+    return text
+
+
 def _folder(text):
     """An argparse type: a folder to write into (created if missing), not an existing file."""
     if not text:
@@ -82,6 +106,94 @@ def _folder(text):
     if not os.path.isdir(existing):
         raise argparse.ArgumentTypeError(f"{text!r}: {existing} is a file, not a folder")
     return text
+
+
+def add_train_parser(commands):
+    """`train TASK` with the options every task shares, then the task's own; returns
+    {task: its parser}."""
+    train_parser = commands.add_parser("train", help="train a model on generated data, "
+                                                     "with checkpoints, metrics and pictures")
+    tasks = train_parser.add_subparsers(dest="task", required=True)
+    parsers = {}
+    for name, task in TASKS.items():
+        p = tasks.add_parser(name, help=(task.__doc__ or "").split("\n")[0])
+        p.add_argument("--model", choices=sorted(task.models), default=task.default_model,
+                       help=f"the network (default {task.default_model})")
+        p.add_argument("--size", type=_at_least(8), default=64,
+                       help="image height and width in pixels (default 64)")
+        p.add_argument("--train-images", type=_at_least(1), default=2000,
+                       help="generated training images (default 2000)")
+        p.add_argument("--val-images", type=_at_least(1), default=200,
+                       help="generated validation images, the same every run (default 200)")
+        p.add_argument("--epochs", type=_at_least(1), default=10, help="default 10")
+        p.add_argument("--batch-size", type=_at_least(1), default=16, help="default 16")
+        p.add_argument("--lr", type=_positive_float, default=1e-3,
+                       help="Adam's learning rate, cosine-annealed to 0 (default 1e-3)")
+        p.add_argument("--out", type=_folder, default=None,
+                       help="folder for metrics.json, checkpoint.npz, curves.png and "
+                            "predictions.png (default runs/TASK_MODEL)")
+        p.add_argument("--seed", type=_at_least(0), default=0,
+                       help="data, initialisation and augmentation seed (default 0)")
+        p.add_argument("--resume", metavar="DIR", default=None,
+                       help="continue the run saved in DIR with its own options")
+        p.add_argument("--freeze-encoder", action="store_true",
+                       help="train without changing the encoder (weights and BatchNorm "
+                            "statistics)")
+        p.add_argument("--unfreeze-at", metavar="EPOCH", type=_at_least(2), default=None,
+                       help="with --freeze-encoder: train the encoder too from this epoch on")
+        p.add_argument("--encoder-lr-scale", type=_positive_float, default=1.0,
+                       help="the encoder's learning rate as a fraction of --lr (default 1)")
+        p.add_argument("--pretrained", metavar="FILE.npz", type=_npz_file, default=None,
+                       help="initial weights (a whole model's, or its encoder's) from mg.save")
+        p.add_argument("--diagnostics", action="store_true",
+                       help="also write activation/gradient histograms and update ratios "
+                            "for the first and last epochs")
+        task.add_arguments(p)
+        parsers[name] = p
+    return parsers
+
+
+def train(args, usage):
+    """Check the options (`usage`, the task's parser, reports a bad one as an argparse error
+    naming it), then run the task's training; returns the exit code."""
+    task_class = TASKS[args.task]
+    options = vars(args)
+    if args.resume is not None:
+        given = [f"--{key.replace('_', '-')}" for key, value in options.items()
+                 if key not in ("command", "task", "resume") and value != usage.get_default(key)]
+        if given:
+            usage.error(f"argument --resume: continues the saved run with its own options; "
+                        f"do not also give {', '.join(given)}")
+        path = os.path.join(args.resume, CHECKPOINT)
+        if not os.path.isfile(path):
+            usage.error(f"argument --resume: no {CHECKPOINT} in {args.resume!r}")
+        meta = read_meta(load(path))
+        if meta["task"] != args.task:
+            usage.error(f"argument --resume: {args.resume} holds a {meta['task']} run, not "
+                        f"{args.task}")
+        args = argparse.Namespace(**{**meta["args"], "out": args.resume,
+                                     "resume": args.resume})
+    else:
+        if args.out is None:
+            args.out = os.path.join("runs", f"{args.task}_{args.model}")
+        if args.unfreeze_at is not None and not args.freeze_encoder:
+            usage.error("argument --unfreeze-at: needs --freeze-encoder")
+        if args.unfreeze_at is not None and args.unfreeze_at > args.epochs:
+            usage.error(f"argument --unfreeze-at: epoch {args.unfreeze_at} comes after the "
+                        f"last (--epochs {args.epochs})")
+        problem = task_class.check_args(args)
+        if problem:
+            usage.error(problem)
+    try:
+        run = Run(task_class(args), resume=args.resume is not None)
+    except OptionError as error:
+        usage.error(str(error))
+    done = "continuing" if run.epoch else "training"
+    print(f"{done} {args.model} ({args.task}) from epoch {run.epoch + 1} to {args.epochs}: "
+          f"{len(run.train_set)} training and {len(run.val_set)} validation images of "
+          f"{args.size}x{args.size}, batch {args.batch_size}, Adam lr {args.lr}; "
+          f"writing into {args.out}")
+    return run.fit()
 
 
 def gradcheck_rows():

@@ -72,6 +72,30 @@ def test_shapes_single_shape_classification_set():
     np.testing.assert_array_equal(data.make_shapes(5, 24, seed=0)["images"], ds.images[:5])
 
 
+def test_shapes_segmentation_samples_and_splits():
+    train = data.ShapesSegmentation(30, size=32, seed=5)
+    image, mask = train[0]
+    assert image.shape == (3, 32, 32) and image.dtype == np.float32
+    assert mask.shape == (32, 32) and mask.dtype == np.int64
+    assert train.classes == ("background", "circle", "square", "triangle")
+    assert train.num_classes == 4 and set(np.unique(train.masks)) <= {0, 1, 2, 3}
+    # 1 to 4 shapes per image: the masks are make_shapes' with that range, whose labels say
+    shapes = data.make_shapes(30, 32, 1, 4, seed=[5, 0])
+    np.testing.assert_array_equal(shapes["semantic_masks"], train.masks)
+    counts = [len(labels) for labels in shapes["labels"]]
+    assert min(counts) == 1 and max(counts) == 4
+    # the validation set: the same every time, and none of its images is a training image
+    val = data.ShapesSegmentation(10, size=32, train=False, seed=5)
+    np.testing.assert_array_equal(val.images,
+                                  data.ShapesSegmentation(10, 32, train=False, seed=5).images)
+    distances = np.abs(val.images[:, None] - train.images[None]).reshape(10, 30, -1).max(-1)
+    assert distances.min() > 0.1
+    batch_images, batch_masks = next(iter(data.DataLoader(val, batch_size=4)))
+    assert batch_images.shape == (4, 3, 32, 32) and batch_masks.shape == (4, 32, 32)
+    with pytest.raises(ValueError, match="seed must be an int >= 0, got -1"):
+        data.ShapesSegmentation(2, seed=-1)
+
+
 def test_shape_geometry_matches_the_class():
     # the fraction of its box a shape fills: a disc pi/4 = 0.785, a square 1, a triangle 1/2
     shapes = data.make_shapes(90, size=48, seed=1)

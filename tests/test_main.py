@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+import minigrad as mg
 from minigrad import Tensor
 from minigrad.__main__ import decision_boundary_axes, main, train_spirals
 from minigrad.catalog import CASES, Case
@@ -115,3 +116,57 @@ def test_demo_training_reaches_95_percent_on_the_spirals(capsys):
 def test_unknown_command_is_an_argparse_error():
     with pytest.raises(SystemExit):
         main(["fly"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
+    (["--lr", "-0.1"], "argument --lr: must be a finite number > 0, got -0.1"),
+    (["--lr", "fast"], "argument --lr: expected a number, got 'fast'"),
+    (["--batch-size", "1.5"], "argument --batch-size: expected a whole number, got '1.5'"),
+    (["--model", "resnet18"], "argument --model: invalid choice: 'resnet18'"),
+    (["--size", "40"], "argument --size: unet downsamples by 16, so the size must be a "
+                       "multiple of 16, got 40"),
+    (["--unfreeze-at", "2"], "argument --unfreeze-at: needs --freeze-encoder"),
+    (["--freeze-encoder", "--unfreeze-at", "12"], "argument --unfreeze-at: epoch 12 comes "
+                                                  "after the last (--epochs 10)"),
+    (["--encoder-lr-scale", "0"], "argument --encoder-lr-scale: must be a finite number > 0"),
+    (["--pretrained", "no/such.npz"], "argument --pretrained: no such file: 'no/such.npz'"),
+    (["--resume", "no/such/run"], "argument --resume: no checkpoint.npz in 'no/such/run'"),
+])
+def test_train_refuses_bad_arguments_in_one_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["train", "segment", *argv])
+    assert exit.value.code == 2
+    captured = capsys.readouterr()
+    assert message in captured.err.splitlines()[-1] and captured.out == ""
+    assert "Traceback" not in captured.err
+
+
+def test_train_classify_refuses_lenet5_at_another_size(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "classify", "--model", "lenet5", "--size", "64"])
+    assert "argument --size: lenet5 reads 32x32 images, got --size 64" in capsys.readouterr().err
+
+
+def test_train_refuses_a_pretrained_file_that_fits_nothing(tmp_path, capsys):
+    mg.save({"some.weight": np.zeros((2, 2), np.float32)}, tmp_path / "other.npz")
+    with pytest.raises(SystemExit):
+        main(["train", "segment", "--size", "16", "--base-channels", "2", "--train-images", "1",
+              "--val-images", "1", "--pretrained", str(tmp_path / "other.npz"), "--out",
+              str(tmp_path / "run")])
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert "argument --pretrained: " in last and "none of its 1 arrays matches" in last
+
+
+def test_train_resume_refuses_other_options_and_other_tasks(tmp_path, capsys):
+    assert main(["train", "segment", "--size", "16", "--base-channels", "2", "--train-images",
+                 "2", "--val-images", "1", "--epochs", "1", "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["train", "segment", "--resume", str(tmp_path), "--lr", "0.1"])
+    assert ("argument --resume: continues the saved run with its own options; do not also "
+            "give --lr") in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "classify", "--resume", str(tmp_path)])
+    assert f"argument --resume: {tmp_path} holds a segment run, not classify" in \
+        capsys.readouterr().err

@@ -4,5 +4,6 @@ from .dataset import (BatchSampler, ConcatDataset, DataLoader, Dataset, RandomSa
                       SequentialSampler, Subset, SubsetRandomSampler, TensorDataset,
                       default_collate, default_convert, get_worker_info, random_split)
 from .formats import CIFAR10_CLASSES, load_cifar10, load_mnist, read_idx
-from .shapes import SHAPE_CLASSES, ShapesDataset, make_shapes
+from . import transforms
+from .shapes import SHAPE_CLASSES, ShapesDataset, ShapesSegmentation, make_shapes
 from .synthetic import make_moons, make_spirals

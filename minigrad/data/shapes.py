@@ -7,6 +7,7 @@ and the same data serve classification, detection and segmentation.
 import numpy as np
 
 from .dataset import Dataset
+from .transforms import Image, Mask
 
 SHAPE_CLASSES = ("circle", "square", "triangle")
 
@@ -139,3 +140,38 @@ class ShapesDataset(Dataset):
         return self.images[index], {"boxes": self.boxes[index], "labels": self.labels[index],
                                     "masks": self.instance_masks[index],
                                     "semantic_mask": self.semantic_masks[index]}
+
+
+class ShapesSegmentation(Dataset):
+    """Semantic segmentation on `make_shapes`: sample i is `(image, mask)`, image float32
+    (3, size, size) in [0, 1], mask int64 (size, size) with 0 background and 1 + class index
+    (so `num_classes` = 4 counting the background).
+
+    `train` picks one of two disjoint streams of the same `seed`, as torchvision's
+    `train=True/False`: `ShapesSegmentation(200, train=False, seed=0)` is the same fixed
+    validation set in every run, and no training set of that seed shares its images.
+    `transforms(image, mask)` is a joint transform (minigrad.data.transforms) applied each
+    time a sample is read, so its draws differ epoch to epoch.
+    """
+
+    classes = ("background",) + SHAPE_CLASSES
+    num_classes = len(classes)
+
+    def __init__(self, n, size=64, train=True, seed=0, transforms=None, min_shapes=1,
+                 max_shapes=4):
+        if not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"ShapesSegmentation: seed must be an int >= 0, got {seed!r}")
+        # [seed, 0] and [seed, 1] seed independent NumPy streams: train and validation
+        data = make_shapes(n, size, min_shapes, max_shapes, seed=[int(seed), 0 if train else 1])
+        self.images, self.masks = data["images"], data["semantic_masks"]
+        self.train, self.transforms = train, transforms
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, index):
+        image, mask = self.images[index], self.masks[index]
+        if self.transforms is None:
+            return image, mask
+        image, mask = self.transforms(Image(image), Mask(mask))
+        return np.asarray(image), np.asarray(mask)
