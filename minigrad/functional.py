@@ -3,6 +3,7 @@ then a call into ops/. `import minigrad.functional as F` (also `minigrad.nn.func
 
 Each section belongs to one op family; errors name the argument and the shapes.
 """
+import numbers as _numbers
 import warnings as _warnings
 
 import numpy as _np
@@ -47,6 +48,9 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """clip(x, min_val, max_val); the gradient passes strictly inside (min_val, max_val).
     Shapes: any -> same."""
+    if not min_val <= max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val="
+                         f"{min_val} and max_val={max_val}")
     return _activation.hardtanh(input, float(min_val), float(max_val))
 
 
@@ -234,10 +238,10 @@ def _reduce(loss, reduction, name, denominator=None):
     if reduction != "mean":
         raise ValueError(f"{name}: reduction must be 'none', 'mean' or 'sum', "
                          f"got {reduction!r}")
-    if denominator is None:
+    if denominator is None and loss.numel():
         return loss.mean()
-    if denominator == 0:  # every target ignored: 0/0 is nan and the gradient 0, as PyTorch
-        return loss.sum() * 0.0 + _np.nan
+    if not denominator:  # no element, or every target ignored: 0/0 is nan (gradient 0), as
+        return loss.sum() * 0.0 + _np.nan  # PyTorch
     return loss.sum() * (1.0 / denominator)
 
 
@@ -310,6 +314,13 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 def _difference(name, input, target):
     """input - target (both differentiable), warning like PyTorch when they broadcast."""
     input, target = _as_tensor(input), _as_tensor(target)
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name}: input has dtype {input.dtype}; expected a floating-point dtype")
+    try:
+        _np.broadcast_shapes(input.shape, target.shape)
+    except ValueError:
+        raise ValueError(f"{name}: target of shape {target.shape} does not fit the input's "
+                         f"shape {input.shape}; expected the same shape") from None
     if input.shape != target.shape:
         _warnings.warn(f"{name}: target shape {target.shape} differs from input shape "
                        f"{input.shape}; they are broadcast, which is rarely what you want",
@@ -333,8 +344,8 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 
     beta = 0 gives l1_loss.  Shapes: input, target (any, the same) -> reduced.
     """
-    if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    if not beta >= 0:  # NaN fails this too
+        raise ValueError(f"smooth_l1_loss: beta must be a number >= 0, got {beta}")
     diff = _difference("smooth_l1_loss", input, target)
     size = diff.abs()
     if beta == 0:
@@ -361,6 +372,8 @@ def _elementwise_weight(name, arg, value, input):
 
 def _same_shape(name, input, target):
     input, target = _as_tensor(input), _as_tensor(target)
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name}: input has dtype {input.dtype}; expected a floating-point dtype")
     if input.shape != target.shape:
         raise ValueError(f"{name}: target of shape {target.shape} must have the input's "
                          f"shape {input.shape}")
@@ -421,13 +434,25 @@ def _pool_pair(fn, name, value, minimum):
     return tuple(int(v) for v in pair)
 
 
-def _as_planes(fn, x):
-    """(x as (N, C, H, W), whether it was one unbatched (C, H, W) sample, as PyTorch allows)."""
+def _as_planes(fn, x, integers=False, empty_channels=False):
+    """(x as (N, C, H, W), whether it was one unbatched (C, H, W) sample, as PyTorch allows),
+    checked here so that the kernels may assume it: a floating-point dtype, or an integer one
+    where `integers` (ops that PyTorch also computes on integers); no empty plane, and as in
+    PyTorch no empty channel axis unless `empty_channels` (only the batch may be empty)."""
     x = x if isinstance(x, _Tensor) else _Tensor(x)
     if x.ndim not in (3, 4):
         raise ValueError(f"{fn}: input must have shape (N, C, H, W) or (C, H, W), "
                          f"got shape {x.shape}")
-    return (x.unsqueeze(0), True) if x.ndim == 3 else (x, False)
+    if x.dtype.kind not in ("fiu" if integers else "f"):
+        expected = "a floating-point or integer" if integers else "a floating-point"
+        raise TypeError(f"{fn}: input has dtype {x.dtype}; expected {expected} dtype")
+    shape = x.shape
+    x, unbatched = (x.unsqueeze(0), True) if x.ndim == 3 else (x, False)
+    if min(x.shape[2:]) == 0 or (x.shape[1] == 0 and not empty_channels):
+        axes = "H and W" if empty_channels else "C, H and W"
+        raise ValueError(f"{fn}: input of shape {shape} is empty; expected {axes} of at least "
+                         f"1 (only the batch axis may be 0)")
+    return x, unbatched
 
 
 def _pool_geometry(fn, x, kernel_size, stride, padding, dilation, ceil_mode):
@@ -458,10 +483,19 @@ def _adaptive_size(fn, x, output_size):
     """output_size as a pair; None keeps that input size."""
     if output_size is None or isinstance(output_size, (int, _np.integer)):
         output_size = (output_size, output_size)
-    if len(output_size) != 2:
+    if not isinstance(output_size, (tuple, list)) or len(output_size) != 2:
         raise ValueError(f"{fn}: output_size must be an int or a pair, got {output_size!r}")
     size = tuple(n if out is None else out for n, out in zip(x.shape[2:], output_size))
     return _pool_pair(fn, "output_size", size, 1)
+
+
+def _pooled(out, indices, unbatched, return_indices):
+    """A max pool's result, and with `return_indices` a copy of its winners' positions: the
+    backward scatters through the op's own array, which the caller must not be able to write
+    (an index written out of range would make the scatter write out of bounds)."""
+    if unbatched:
+        out, indices = out.squeeze(0), indices[0]
+    return (out, _Tensor(indices.copy())) if return_indices else out
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -473,13 +507,11 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     (first maximum in row-by-row order on ties, as PyTorch).
     Backward: the gradient goes to each window's maximum (summed where windows share it).
     """
-    x, unbatched = _as_planes("max_pool2d", x)
+    x, unbatched = _as_planes("max_pool2d", x, integers=True)
     geometry = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation,
                               ceil_mode)
     out, indices = _pool.max_pool2d(x, *geometry, ceil_mode)
-    if unbatched:
-        out, indices = out.squeeze(0), _Tensor(indices.data[0])
-    return (out, indices) if return_indices else out
+    return _pooled(out, indices, unbatched, return_indices)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -487,12 +519,14 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
     """Mean over each window, clipped to the zero-padded input; the divisor counts the
     padding only with `count_include_pad` (never the part of a ceil_mode window past it).
 
+    Integers are averaged as PyTorch does: the exact sum divided by the count, truncated
+    toward zero (C's integer division), without gradient.
     Shapes: x (N, C, H, W) or (C, H, W) -> (N, C, Ho, Wo) as in max_pool2d with D = 1.
     Backward: each output's gradient spread evenly over its window (divided the same way).
     """
     if divisor_override is not None:
         raise NotImplementedError("avg_pool2d: divisor_override is not supported")
-    x, unbatched = _as_planes("avg_pool2d", x)
+    x, unbatched = _as_planes("avg_pool2d", x, integers=True)
     kernel, stride, padding, _ = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding,
                                                 1, ceil_mode)
     out = _pool.avg_pool2d(x, kernel, stride, padding, ceil_mode, bool(count_include_pad))
@@ -506,7 +540,7 @@ def adaptive_avg_pool2d(x, output_size):
     Shapes: x (N, C, H, W) or (C, H, W) -> (N, C, Ho, Wo); None in output_size keeps H or W.
     Backward: each output's gradient spread evenly over its window.
     """
-    x, unbatched = _as_planes("adaptive_avg_pool2d", x)
+    x, unbatched = _as_planes("adaptive_avg_pool2d", x, empty_channels=True)
     out = _pool.adaptive_avg_pool2d(x, _adaptive_size("adaptive_avg_pool2d", x, output_size))
     return out.squeeze(0) if unbatched else out
 
@@ -520,9 +554,7 @@ def adaptive_max_pool2d(x, output_size, return_indices=False):
     x, unbatched = _as_planes("adaptive_max_pool2d", x)
     size = _adaptive_size("adaptive_max_pool2d", x, output_size)
     out, indices = _pool.adaptive_max_pool2d(x, size)
-    if unbatched:
-        out, indices = out.squeeze(0), _Tensor(indices.data[0])
-    return (out, indices) if return_indices else out
+    return _pooled(out, indices, unbatched, return_indices)
 
 
 def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -533,11 +565,13 @@ def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=No
     Backward: the gradient gathered at `indices`.
     """
     fn = "max_unpool2d"
-    x, unbatched = _as_planes(fn, x)
+    x, unbatched = _as_planes(fn, x, integers=True)
     indices = _np.asarray(indices.data if isinstance(indices, _Tensor) else indices)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"{fn}: indices must be integers, got dtype {indices.dtype}")
-    indices = _np.ascontiguousarray(indices[None] if unbatched else indices, dtype=_np.int64)
+    # a private copy, checked below: the backward gathers through it, and the caller's array
+    # could be written after this call
+    indices = _np.array(indices[None] if unbatched else indices, dtype=_np.int64, order="C")
     if indices.shape != x.shape:
         raise ValueError(f"{fn}: indices of shape {indices.shape} do not match the input of "
                          f"shape {x.shape}; expected the same shape")
@@ -594,9 +628,10 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
         raise NotImplementedError(f"{fn}: recompute_scale_factor is not supported")
     if antialias:
         raise NotImplementedError(f"{fn}: antialias is not supported")
-    x = x if isinstance(x, _Tensor) else _Tensor(x)
-    if x.ndim != 4:
-        raise ValueError(f"{fn}: input must have shape (N, C, H, W), got shape {x.shape}")
+    x, unbatched = _as_planes(fn, x, integers=mode == "nearest")
+    if unbatched:
+        raise ValueError(f"{fn}: input must have shape (N, C, H, W), got shape "
+                         f"{x.shape[1:]}")
     if mode == "nearest" and align_corners is not None:
         raise ValueError(f"{fn}: align_corners can only be set with the interpolating modes "
                          f"bilinear and bicubic, got mode='nearest'")
@@ -606,8 +641,12 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
     if size is not None:
         size = _pool_pair(fn, "size", size, 1)
     else:
-        if isinstance(scale_factor, (int, float, _np.number)):
+        if isinstance(scale_factor, _numbers.Real):
             scale_factor = (scale_factor, scale_factor)
+        if not isinstance(scale_factor, (tuple, list)) or not all(
+                isinstance(s, _numbers.Real) for s in scale_factor):
+            raise TypeError(f"{fn}: scale_factor must be a number or a pair of numbers, got "
+                            f"{scale_factor!r}")
         scale_factor = tuple(float(s) for s in scale_factor)
         # a NaN compares false with everything, so it fails this test as infinity does
         if len(scale_factor) != 2 or not all(0 < s < float("inf") for s in scale_factor):
@@ -652,6 +691,9 @@ def _running(name, running_mean, running_var, n_channels):
         if not isinstance(b, _np.ndarray):
             raise TypeError(f"{name}: {arg} must be an ndarray (it is updated in place), "
                             f"got {type(b).__name__}")
+        if b.dtype.kind != "f":  # an integer buffer would truncate the statistics
+            raise TypeError(f"{name}: {arg} has dtype {b.dtype}; expected a floating-point "
+                            f"dtype")
         _check_vector(name, arg, b, (n_channels,))
     return buffers
 
@@ -673,6 +715,8 @@ def _check_norm_input(name, x, min_ndim=2):
     if x.ndim < min_ndim:
         raise ValueError(f"{name}: input of shape {x.shape} needs at least {min_ndim} "
                          f"dimensions (N, C, ...)")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: input has dtype {x.dtype}; expected a floating-point dtype")
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
@@ -698,7 +742,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                              "evaluation mode (training=False)")
         x_hat = _normalize_with(x, running_mean, running_var, eps)
         return _ops.scale_shift(x_hat, weight, bias, 1)
-    count = x.numel() // n_channels
+    count = x.shape[0] * int(_np.prod(x.shape[2:]))  # values per channel
     if count <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                          f"got input of shape {x.shape}")
@@ -719,7 +763,14 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     Shapes: x (*, *normalized_shape), weight, bias normalized_shape -> like x.
     """
     x = _as_tensor(x)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    _check_norm_input("layer_norm", x, 1)
+    shape = ((normalized_shape,) if isinstance(normalized_shape, (int, _np.integer))
+             else normalized_shape)
+    if not isinstance(shape, (tuple, list)) or not all(
+            isinstance(n, (int, _np.integer)) and not isinstance(n, bool) for n in shape):
+        raise TypeError(f"layer_norm: normalized_shape must be an int or a tuple of ints, got "
+                        f"{normalized_shape!r}")
+    shape = tuple(int(n) for n in shape)
     if not shape or len(shape) > x.ndim or x.shape[x.ndim - len(shape):] != shape:
         raise ValueError(f"layer_norm: input of shape {x.shape} does not end with "
                          f"normalized_shape {shape}")
@@ -751,7 +802,7 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
                              "use_input_stats=False")
         return _ops.scale_shift(_normalize_with(x, running_mean, running_var, eps), weight,
                                 bias, 1)
-    count = x.numel() // (n * n_channels)
+    count = int(_np.prod(x.shape[2:]))  # values per sample and channel
     if count <= 1:
         raise ValueError(f"instance_norm: expected more than 1 spatial element when training, "
                          f"got input of shape {x.shape}")
@@ -772,6 +823,8 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
     x = _as_tensor(x)
     _check_norm_input("group_norm", x)
     n, n_channels = x.shape[:2]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, (int, _np.integer)):
+        raise TypeError(f"group_norm: num_groups must be an int, got {num_groups!r}")
     if num_groups < 1 or n_channels % num_groups:
         raise ValueError(f"group_norm: num_groups={num_groups} must divide the "
                          f"{n_channels} channels of input of shape {x.shape}")
@@ -780,9 +833,10 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
     if x.numel() // num_groups == 1:  # N * C/G * H * W == 1: PyTorch refuses it, so do we
         raise ValueError(f"group_norm: expected more than 1 value per group over the batch, "
                          f"got input of shape {x.shape} with num_groups={num_groups}")
-    grouped = _ops.reshape(x, (n, num_groups, -1))  # (N, G, C/G * H * W)
+    plane_size = int(_np.prod(x.shape[2:]))  # H * W, from the shape: N may be 0
+    grouped = _ops.reshape(x, (n, num_groups, n_channels // num_groups * plane_size))
     # a parameter per channel is, within a group, a parameter per position: repeated over H*W
-    plane = _np.ones((1, x.numel() // (n * n_channels)), x.dtype)  # (1, H * W)
+    plane = _np.ones((1, plane_size), x.dtype)  # (1, H * W)
     weight, bias = (None if p is None else _ops.reshape(_ops.reshape(p, (n_channels, 1)) * plane,
                                                         grouped.shape[1:])  # (G, C/G * H * W)
                     for p in (weight, bias))
@@ -805,6 +859,9 @@ def pad(x, pad, mode="constant", value=0.0):
     (*, H + top + bottom, W + left + right).
     """
     x = _as_tensor(x)
+    if not isinstance(pad, (tuple, list)) or not all(
+            isinstance(p, (int, _np.integer)) and not isinstance(p, bool) for p in pad):
+        raise TypeError(f"pad: pad must be a tuple of ints, got {pad!r}")
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: pad {pad} must hold (before, after) pairs for at most the "

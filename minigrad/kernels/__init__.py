@@ -4,10 +4,18 @@ same signatures; `reference.py` is the specification and `jit.py` must agree wit
 
 Only loop-heavy work lives here (gathers, scatters, sliding windows); elementwise math
 stays in NumPy inside the ops.
+
+float16: Numba has no half-precision arithmetic, and a float16 running sum loses digits fast.
+So, as PyTorch's CPU kernels do, a kernel given float16 arrays computes in float32 and rounds
+its results back to float16, on both paths (they agree, so a test can compare them). This
+happens here, in one place, so no kernel needs a float16 variant.
 """
+import functools
 import gc
 import importlib
 import os
+
+import numpy as np
 
 from . import reference
 
@@ -36,8 +44,44 @@ def backend():
     return _jit_module
 
 
+# The kernels that write into arrays they are given (the convolution kernels): argument
+# positions of those outputs, which the float16 path must copy back after computing.
+_OUTPUT_ARGUMENTS = {"im2col": (1,), "col2im": (1,), "depthwise_conv2d": (2,),
+                     "depthwise_conv2d_input_grad": (2,), "depthwise_conv2d_weight_grad": (2,)}
+
+
+def _in_float32(name, kernel, *args):
+    """Call `kernel` with its float16 arrays as float32; round float32 results and output
+    arguments back to float16 (float64 results, such as statistics, stay float64)."""
+    wide = [a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float16 else a
+            for a in args]
+    result = kernel(*wide)
+    for i in _OUTPUT_ARGUMENTS.get(name, ()):
+        if args[i] is not wide[i]:
+            args[i][...] = wide[i]
+
+    def narrow(value):
+        if isinstance(value, tuple):
+            return tuple(map(narrow, value))
+        if isinstance(value, np.ndarray) and value.dtype == np.float32:
+            return value.astype(np.float16)
+        return value
+
+    return narrow(result)
+
+
+def _has_float16(args):
+    return any(isinstance(a, np.ndarray) and a.dtype == np.float16 for a in args)
+
+
 def __getattr__(name):
     # `kernels.im2col(...)` resolves here on every call, so a switch takes effect at once.
     if name.startswith("__"):
         raise AttributeError(name)
-    return getattr(backend(), name)
+    kernel = getattr(backend(), name)
+
+    @functools.wraps(kernel)
+    def call(*args):
+        return _in_float32(name, kernel, *args) if _has_float16(args) else kernel(*args)
+
+    return call

@@ -60,6 +60,8 @@ def norm_moments(x):
     # cancels when the mean is large against the spread; with it, since s is one of the n
     # values, (s - mean)^2 <= n var, so the difference loses at most log10(n + 1) digits.
     count = x.shape[0] * x.shape[2]
+    if count == 0:  # no values: no statistics, NaN as the reference's mean of nothing
+        return np.full(x.shape[1], np.nan), np.full(x.shape[1], np.nan)
     shift = x[0, :, 0].astype(np.float64)
     sums, squares = _row_sums(x, shift)
     mean_shifted = sums.sum(axis=0) / count
@@ -544,7 +546,8 @@ def roi_pool_backward(grad, argmax, batch_index, input_shape):
 def _roi_align_taps(box, height, width, pooled_h, pooled_w, spatial_scale, sampling_ratio,
                     aligned):
     """For each sample of each bin of one box: its 4 pixels (h * W + w) and bilinear
-    weights (0 for a dropped sample), and the divisor `count` of the average."""
+    weights, pixel -1 for a sample dropped outside the map, and the divisor `count` of the
+    average. The box is finite and the map has a pixel (vision/roi.py checks both)."""
     offset = 0.5 if aligned else 0.0
     x1 = box[0] * spatial_scale - offset
     y1 = box[1] * spatial_scale - offset
@@ -559,7 +562,7 @@ def _roi_align_taps(box, height, width, pooled_h, pooled_w, spatial_scale, sampl
     grid_w = sampling_ratio if sampling_ratio > 0 else int(math.ceil(roi_w / pooled_w))
     count = max(grid_h * grid_w, 1)
     n_samples = max(grid_h, 0) * max(grid_w, 0)
-    pixel = np.zeros((pooled_h, pooled_w, n_samples, 4), np.int64)
+    pixel = np.full((pooled_h, pooled_w, n_samples, 4), -1, np.int64)
     weight = np.zeros((pooled_h, pooled_w, n_samples, 4))
     for ph in range(pooled_h):
         for pw in range(pooled_w):
@@ -607,6 +610,8 @@ def roi_align_forward(x, batch_index, boxes, pooled_h, pooled_w, spatial_scale,
                     total = 0.0
                     for s in range(pixel.shape[2]):
                         p = pixel[ph, pw, s]
+                        if p[0] < 0:
+                            continue  # a dropped sample adds 0, whatever the map holds
                         w = weight[ph, pw, s]
                         total += (w[0] * planes[b, c, p[0]] + w[1] * planes[b, c, p[1]]
                                   + w[2] * planes[b, c, p[2]] + w[3] * planes[b, c, p[3]])
@@ -629,6 +634,8 @@ def roi_align_backward(grad, batch_index, boxes, input_shape, spatial_scale, sam
                 for pw in range(pooled_w):
                     g = grad[k, c, ph, pw]
                     for s in range(pixel.shape[2]):
+                        if pixel[ph, pw, s, 0] < 0:
+                            continue
                         for t in range(4):
                             grad_x[b, c, pixel[ph, pw, s, t]] += g * weight[ph, pw, s, t] / count
     return grad_x.reshape((n, channels, height, width))

@@ -241,7 +241,8 @@ def roi_pool_forward(x, batch_index, boxes, pooled_h, pooled_w, spatial_scale):
     The scaled box corners are rounded to pixels and the box covers the pixels from its
     start to its end INCLUSIVE (so at least 1 x 1). Bin (ph, pw) covers rows
     [floor(ph * bin_h), ceil((ph + 1) * bin_h)) from the box start, clipped to the map; an
-    empty bin gives 0 and argmax -1. Ties go to the first pixel in row-major order.
+    empty bin gives 0 and argmax -1. Ties go to the first pixel in row-major order; a NaN
+    wins only as a bin's first pixel.
     Shapes: x (N, C, H, W), batch_index (K,), boxes (K, 4) -> out (K, C, pooled_h, pooled_w)
     of x's dtype, argmax (K, C, pooled_h, pooled_w) int64 flat positions h * W + w.
     """
@@ -264,7 +265,10 @@ def roi_pool_forward(x, batch_index, boxes, pooled_h, pooled_w, spatial_scale):
                 if h1 <= h0 or w1 <= w0:
                     continue
                 window = x[batch_index[k], :, h0:h1, w0:w1].reshape(channels, -1)  # (C, bin)
-                first = window.argmax(axis=1)
+                # torchvision scans with `if value > best`, so a NaN never wins unless it is
+                # the first pixel, and then nothing beats it
+                first = np.where(np.isnan(window), -np.inf, window).argmax(axis=1)
+                first[np.isnan(window[:, 0])] = 0
                 out[k, :, ph, pw] = window[every_channel, first]
                 row, col = np.divmod(first, w1 - w0)
                 argmax[k, :, ph, pw] = (h0 + row) * width + w0 + col
@@ -286,39 +290,33 @@ def roi_pool_backward(grad, argmax, batch_index, input_shape):
 
 
 def _roi_align_axis(start, bin_size, n_bins, grid, size):
-    """One axis of ROI Align's sampling as a matrix P of shape (n_bins, size).
+    """One axis of ROI Align's sampling: for every sample, its two neighbouring pixels, their
+    linear weights, and whether it is kept.
 
-    Bin p has `grid` samples at start + p * bin_size + (i + 0.5) * bin_size / grid. A
-    sample outside [-1, size] is dropped; otherwise it is clamped into [0, size - 1] and
-    split linearly between its two neighbouring pixels. P[p, j] is the total weight
-    pixel j gets from the samples of bin p.
+    Bin p has `grid` samples at start + p * bin_size + (i + 0.5) * bin_size / grid, listed
+    bin by bin. A sample outside [-1, size] is dropped; otherwise it is clamped into
+    [0, size - 1] and split between pixels low and low + 1 with weights 1 - frac and frac
+    (past the last pixel centre all weight is on the last pixel).
+    Shapes: -> taps (n_bins * grid, 2) int64, weights (n_bins * grid, 2), kept (n_bins * grid,).
     """
-    matrix = np.zeros((n_bins, size))
-    if grid <= 0:  # an empty box with adaptive sampling takes no samples
-        return matrix
+    grid = max(grid, 0)  # an empty box with adaptive sampling takes no samples
     coords = (start + np.arange(n_bins)[:, None] * bin_size
-              + (np.arange(grid) + 0.5) * bin_size / grid)  # (n_bins, grid)
-    inside = (coords >= -1.0) & (coords <= size)
-    coords = np.clip(coords, 0.0, size)
-    low = np.floor(coords).astype(np.int64)
-    at_edge = low >= size - 1  # past the last pixel centre: all weight on the last pixel
-    low[at_edge] = size - 1
-    high = np.where(at_edge, size - 1, low + 1)
-    frac = np.where(at_edge, 0.0, coords - low)
-    bins = np.broadcast_to(np.arange(n_bins)[:, None], coords.shape)  # (n_bins, grid)
-    np.add.at(matrix, (bins, low), (1.0 - frac) * inside)
-    np.add.at(matrix, (bins, high), frac * inside)
-    return matrix
+              + (np.arange(grid) + 0.5) * bin_size / grid).reshape(-1)  # (n_bins * grid,)
+    kept = (coords >= -1.0) & (coords <= size)
+    coords = np.clip(coords, 0.0, size)  # a dropped sample is clamped too, then ignored
+    low = np.minimum(np.floor(coords).astype(np.int64), size - 1)
+    high = np.minimum(low + 1, size - 1)
+    frac = np.where(high > low, coords - low, 0.0)
+    return np.stack([low, high], axis=1), np.stack([1.0 - frac, frac], axis=1), kept
 
 
-def _roi_align_matrices(box, height, width, pooled_h, pooled_w, spatial_scale, sampling_ratio,
-                        aligned):
-    """ROI Align for one box as two matrices: out[c] = rows @ x[c] @ cols.T.
+def _roi_align_samples(box, height, width, pooled_h, pooled_w, spatial_scale,
+                       sampling_ratio, aligned):
+    """The sampling grid of one box, one axis at a time (a sample's bilinear weight is its
+    row weight times its column weight, and it is dropped if either coordinate is outside).
 
-    A sample's bilinear weight is (row weight) x (column weight) and it is dropped when
-    either coordinate is outside, so the average over a bin's grid_h x grid_w samples
-    factorises into one matrix per axis; the 1/count of the average goes into `rows`.
-    Shapes: -> rows (pooled_h, height), cols (pooled_w, width).
+    Returns (rows, cols, grid_h, grid_w, count): rows and cols as _roi_align_axis gives them,
+    grid_h x grid_w samples per bin, `count` the divisor of each bin's average.
     """
     offset = 0.5 if aligned else 0.0  # aligned: pixel centres sit at integer + 0.5
     x1, y1, x2, y2 = (v * spatial_scale - offset for v in box)
@@ -328,40 +326,64 @@ def _roi_align_matrices(box, height, width, pooled_h, pooled_w, spatial_scale, s
     bin_h, bin_w = roi_h / pooled_h, roi_w / pooled_w
     grid_h = sampling_ratio if sampling_ratio > 0 else math.ceil(roi_h / pooled_h)
     grid_w = sampling_ratio if sampling_ratio > 0 else math.ceil(roi_w / pooled_w)
-    count = max(grid_h * grid_w, 1)
-    rows = _roi_align_axis(y1, bin_h, pooled_h, grid_h, height) / count
+    rows = _roi_align_axis(y1, bin_h, pooled_h, grid_h, height)
     cols = _roi_align_axis(x1, bin_w, pooled_w, grid_w, width)
-    return rows, cols
+    return rows, cols, max(grid_h, 0), max(grid_w, 0), max(grid_h * grid_w, 1)
+
+
+def _roi_align_corners(rows, cols):
+    """The four bilinear corners (a, b) of every sample: row tap a and column tap b, as
+    (rows, cols, weights) broadcasting to (samples along H, samples along W), the weight 0
+    where the sample is dropped."""
+    (row_taps, row_weights, row_kept), (col_taps, col_weights, col_kept) = rows, cols
+    kept = row_kept[:, None] & col_kept[None, :]
+    for a in range(2):
+        for b in range(2):
+            yield (row_taps[:, a, None], col_taps[None, :, b],
+                   np.where(kept, row_weights[:, a, None] * col_weights[None, :, b], 0.0), kept)
 
 
 def roi_align_forward(x, batch_index, boxes, pooled_h, pooled_w, spatial_scale,
                       sampling_ratio, aligned):
     """ROI Align: the average of bilinearly interpolated samples in each bin of each box.
 
+    A sample reads its four neighbouring pixels only, and a dropped sample reads nothing,
+    so a NaN in the map reaches only the bins that sample next to it.
     Shapes: x (N, C, H, W), batch_index (K,), boxes (K, 4) -> (K, C, pooled_h, pooled_w).
     """
     _, channels, height, width = x.shape
     out = np.zeros((len(boxes), channels, pooled_h, pooled_w), x.dtype)
     for k, box in enumerate(boxes):
-        rows, cols = _roi_align_matrices(box, height, width, pooled_h, pooled_w,
-                                         spatial_scale, sampling_ratio, aligned)
-        out[k] = rows @ x[batch_index[k]] @ cols.T  # (ph, H) @ (C, H, W) @ (W, pw)
+        rows, cols, grid_h, grid_w, count = _roi_align_samples(
+            box, height, width, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned)
+        image = x[batch_index[k]]  # (C, H, W)
+        samples = 0.0
+        for row, col, weight, kept in _roi_align_corners(rows, cols):
+            samples = samples + np.where(kept, weight * image[:, row, col], 0.0)  # (C, h, w)
+        per_bin = samples.reshape(channels, pooled_h, grid_h, pooled_w, grid_w)
+        out[k] = per_bin.sum(axis=(2, 4)) / count
     return out
 
 
 def roi_align_backward(grad, batch_index, boxes, input_shape, spatial_scale, sampling_ratio,
                        aligned):
-    """The adjoint of roi_align_forward: grad_x[b] += rows.T @ grad[k] @ cols for each box.
+    """The adjoint of roi_align_forward: each bin's gradient / count goes to the four
+    pixels of each of its kept samples, with the same bilinear weights.
 
     Shapes: grad (K, C, ph, pw), batch_index (K,), boxes (K, 4) -> (N, C, H, W).
     """
-    _, _, height, width = input_shape
+    _, channels, height, width = input_shape
     _, _, pooled_h, pooled_w = grad.shape
     grad_x = np.zeros(input_shape, grad.dtype)
     for k, box in enumerate(boxes):
-        rows, cols = _roi_align_matrices(box, height, width, pooled_h, pooled_w,
-                                         spatial_scale, sampling_ratio, aligned)
-        grad_x[batch_index[k]] += rows.T @ grad[k] @ cols  # (H, ph) @ (C, ph, pw) @ (pw, W)
+        rows, cols, grid_h, grid_w, count = _roi_align_samples(
+            box, height, width, pooled_h, pooled_w, spatial_scale, sampling_ratio, aligned)
+        per_sample = np.repeat(np.repeat(grad[k] / count, grid_h, axis=1), grid_w, axis=2)
+        for row, col, weight, kept in _roi_align_corners(rows, cols):
+            row, col = np.broadcast_arrays(row, col)
+            # several samples share a pixel: accumulate, never overwrite
+            np.add.at(grad_x[batch_index[k]], (slice(None), row[kept], col[kept]),
+                      (weight * per_sample)[:, kept])
     return grad_x
 
 
@@ -383,7 +405,8 @@ def window_max(x, start_h, length_h, start_w, length_w, dilation):
     """
     N, C, H, W = x.shape
     d_h, d_w = dilation
-    best = np.full((N, C, len(start_h), len(start_w)), -np.inf, dtype=x.dtype)
+    lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min  # integers: no -inf
+    best = np.full((N, C, len(start_h), len(start_w)), lowest, dtype=x.dtype)
     winner = np.broadcast_to(start_h[:, None] * W + start_w, best.shape).copy()  # (N, C, Ho, Wo)
     for a in range(length_h.max()):
         rows = start_h + a * d_h  # (Ho,): row a of every window
@@ -425,31 +448,54 @@ def scatter_planes(values, indices, height, width, accumulate):
     return out.reshape(N, C, height, width)
 
 
-def _axis_matrix(taps, weights, size):
-    """The dense (out, size) matrix of one axis: row o holds weights[o, t] at column taps[o, t]
-    (summed where a row names a column twice, as clamped border taps do)."""
-    matrix = np.zeros((taps.shape[0], size), dtype=weights.dtype)
-    rows = np.broadcast_to(np.arange(taps.shape[0])[:, None], taps.shape)
-    inside = taps >= 0
-    np.add.at(matrix, (rows[inside], taps[inside]), weights[inside])
-    return matrix
+def _gather_first_axis(x, taps, weights):
+    """out[o] = sum over the taps t of row o of weights[o, t] * x[taps[o, t]], along axis 0.
+
+    Each output reads its taps only (a -1 tap reads nothing), so a NaN or infinity in x
+    reaches only the outputs whose taps read it: a dense (out, size) matrix product would
+    multiply it by the zeros of every other row and spread NaN over the whole plane.
+    Shapes: x (size, *rest), taps and weights (out, T) -> (out, *rest).
+    """
+    out = np.zeros(taps.shape[:1] + x.shape[1:], dtype=x.dtype)
+    spread = (slice(None),) + (None,) * (x.ndim - 1)  # weights[:, t] against (out, *rest)
+    for t in range(taps.shape[1]):
+        reads = taps[:, t] >= 0
+        # a -1 tap reads the last row, and the mask then discards what it read
+        out += np.where(reads[spread], weights[:, t][spread] * x[taps[:, t]], 0)
+    return out
+
+
+def _scatter_first_axis(grad, taps, weights, size):
+    """The adjoint of _gather_first_axis: dx[taps[o, t]] += weights[o, t] * grad[o].
+
+    Shapes: grad (out, *rest), taps and weights (out, T) -> (size, *rest).
+    """
+    dx = np.zeros((size,) + grad.shape[1:], dtype=grad.dtype)
+    spread = (slice(None),) + (None,) * (grad.ndim - 1)
+    for t in range(taps.shape[1]):
+        reads = taps[:, t] >= 0
+        # two outputs may read one input (clamped border taps): accumulate, never overwrite
+        np.add.at(dx, taps[reads, t], weights[reads, t][spread] * grad[reads])
+    return dx
 
 
 def separable_map(x, taps_h, weights_h, taps_w, weights_w):
-    """out[n, c] = A_h @ x[n, c] @ A_w^T with each axis's matrix given by taps and weights.
+    """out[n, c] = A_h @ x[n, c] @ A_w^T with each axis's matrix A given by taps and weights:
+    along the rows first, then along the columns (the order the JIT kernel sums in).
 
     Shapes: x (N, C, H, W), taps/weights_h (Ho, Th), taps/weights_w (Wo, Tw) -> (N, C, Ho, Wo).
     """
-    a_h = _axis_matrix(taps_h, weights_h, x.shape[2])  # (Ho, H)
-    a_w = _axis_matrix(taps_w, weights_w, x.shape[3])  # (Wo, W)
-    return a_h @ x @ a_w.T
+    rows = _gather_first_axis(np.moveaxis(x, 3, 0), taps_w, weights_w)  # (Wo, N, C, H)
+    out = _gather_first_axis(np.moveaxis(rows, 3, 0), taps_h, weights_h)  # (Ho, Wo, N, C)
+    return np.moveaxis(out, (0, 1), (2, 3))
 
 
 def separable_map_transpose(grad, taps_h, weights_h, taps_w, weights_w, height, width):
-    """The transposed map, dx[n, c] = A_h^T @ grad[n, c] @ A_w.
+    """The transposed map, dx[n, c] = A_h^T @ grad[n, c] @ A_w: each output's gradient sent
+    back to the inputs it read, with the same weights.
 
     Shapes: grad (N, C, Ho, Wo) -> (N, C, height, width).
     """
-    a_h = _axis_matrix(taps_h, weights_h, height)  # (Ho, H)
-    a_w = _axis_matrix(taps_w, weights_w, width)  # (Wo, W)
-    return a_h.T @ grad @ a_w
+    rows = _scatter_first_axis(np.moveaxis(grad, 2, 0), taps_h, weights_h, height)  # (H, N, C, Wo)
+    dx = _scatter_first_axis(np.moveaxis(rows, 3, 0), taps_w, weights_w, width)  # (W, H, N, C)
+    return np.moveaxis(dx, (0, 1), (3, 2))

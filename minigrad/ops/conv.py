@@ -234,9 +234,20 @@ def _check_groups(groups, cin, cout, x_shape, weight_shape, op):
 
 
 def _check_ranks(x_shape, weight_shape, op):
+    """4-D shapes and, as PyTorch, no empty kernel, weight or input plane (a batch of 0 is
+    fine): the kernels below assume at least one tap per window and one pixel per plane."""
     if len(x_shape) != 4 or len(weight_shape) != 4:
         raise ValueError(f"{op}: expected input (N, C, H, W) and a 4-D weight, got input of "
                          f"shape {x_shape} and weight of shape {weight_shape}")
+    if min(weight_shape[2:]) == 0:
+        raise ValueError(f"{op}: kernel size should be greater than zero, but got weight of "
+                         f"shape {weight_shape}, kernel {weight_shape[2:]}")
+    if min(weight_shape) == 0:
+        raise ValueError(f"{op}: weight of shape {weight_shape} is empty; expected at least "
+                         f"one filter of at least one channel")
+    if min(x_shape[1:]) == 0:
+        raise ValueError(f"{op}: input of shape {x_shape} is empty; expected C, H and W of at "
+                         f"least 1 (only the batch axis may be 0)")
 
 
 def conv2d_geometry(x_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1):

@@ -89,22 +89,38 @@ def window_spans(taps):
     return start, inside.sum(axis=1)
 
 
-def average_weights(taps, include_pad):
-    """Weight 1/length for each tap that reads the input, 0 for the others; a window's length
-    counts its taps inside the input and those `include_pad` (an (out, T) mask) marks."""
-    inside = taps >= 0
-    length = (include_pad | inside).sum(axis=1, keepdims=True)  # (out, 1)
-    return np.where(inside, 1.0 / length, 0.0)
+def window_lengths(taps, include_pad):
+    """The divisor of each window's mean: its taps inside the input and those `include_pad`
+    (an (out, T) mask) marks. Shapes: taps (out, T) -> (out,)."""
+    return ((taps >= 0) | include_pad).sum(axis=1)
+
+
+def average_weights(taps, lengths):
+    """Weight 1/length for each tap that reads the input, 0 for the others."""
+    return np.where(taps >= 0, 1.0 / lengths[:, None], 0.0)
+
+
+def integer_window_means(x, taps_h, lengths_h, taps_w, lengths_w):
+    """Window means of integers as PyTorch computes them: the exact sum divided by the
+    window's length, truncated toward zero (C's integer division). The sums run in float64,
+    exact below 2**53; integers have no gradient, so this is no op, just an array.
+
+    Shapes: x (N, C, H, W) integers -> (N, C, Ho, Wo) of x's dtype.
+    """
+    sums = kernels.separable_map(x.astype(np.float64), taps_h, (taps_h >= 0).astype(np.float64),
+                                 taps_w, (taps_w >= 0).astype(np.float64))
+    return np.trunc(sums / np.outer(lengths_h, lengths_w)).astype(x.dtype)
 
 
 # --- the ops; arguments are pairs, checked in functional.py ---------------------------------
 
 def max_pool_taps(x, taps_h, taps_w, dilation):
     """Max over the windows given by the taps, `dilation` apart: (values, indices), both
-    (N, C, Ho, Wo)."""
+    (N, C, Ho, Wo), values a Tensor and indices the ndarray that its backward scatters
+    through (a caller that hands them out must copy them)."""
     values, indices = kernels.window_max(np.ascontiguousarray(x.data), *window_spans(taps_h),
                                          *window_spans(taps_w), dilation)
-    return MaxPool.apply(x, values=values, indices=indices), Tensor(indices)
+    return MaxPool.apply(x, values=values, indices=indices), indices
 
 
 def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
@@ -126,19 +142,24 @@ def max_unpool2d(x, indices, output_size):
 def avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad):
     """Window means. A window is clipped to the padded input; `count_include_pad` divides by
     that clipped size, otherwise by the number of input elements in the window. Either
-    count is a row count times a column count, so the weights factor per axis."""
+    count is a row count times a column count, so the weights factor per axis. Integer x
+    gets PyTorch's truncated integer means (integer_window_means)."""
     axes = []
     for size, k, s, p in zip(x.shape[2:], kernel_size, stride, padding):
         taps = window_taps(size, k, s, p, 1, pooled_size(size, k, s, p, 1, ceil_mode))
         positions = np.arange(taps.shape[0])[:, None] * s - p + np.arange(k)  # (out, K)
         in_padded = (positions < size + p) & count_include_pad
-        axes += [taps, average_weights(taps, in_padded)]
-    return separable_map(x, *axes)
+        axes += [taps, window_lengths(taps, in_padded)]
+    if x.dtype.kind in "iu":
+        return Tensor(integer_window_means(x.data, *axes))
+    taps_h, lengths_h, taps_w, lengths_w = axes
+    return separable_map(x, taps_h, average_weights(taps_h, lengths_h),
+                         taps_w, average_weights(taps_w, lengths_w))
 
 
 def adaptive_avg_pool2d(x, output_size):
     axes = []
     for size, out in zip(x.shape[2:], output_size):
         taps = adaptive_taps(size, out)
-        axes += [taps, average_weights(taps, False)]
+        axes += [taps, average_weights(taps, window_lengths(taps, False))]
     return separable_map(x, *axes)
