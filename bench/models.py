@@ -1,7 +1,7 @@
-"""Model zoo speed: one training step of five models, minigrad against PyTorch.
+"""Model zoo: one training step of five models, minigrad against PyTorch, time and memory.
 
 Forward + backward of one training batch for resnet18, mobilenet_v2, densenet121, unet and
-deeplabv3plus, minigrad (Numba kernels) against PyTorch.
+deeplabv3plus, minigrad (Numba kernels) against PyTorch: time and peak memory.
 
 A step is the forward pass in training mode (BatchNorm on batch statistics, Dropout on),
 the cross-entropy loss and backward, on a float32 batch of 16 3x64x64 images: against 16
@@ -21,8 +21,10 @@ pools (PyTorch/OpenMP, OpenBLAS, Numba) set to `--threads`: a warm-up step, then
 of `--repeats` steps. Rounds alternate which framework goes first; the ratio printed is the
 median over rounds of each round's minigrad/PyTorch ratio, with the smallest and largest.
 The CPU column is the same ratio of process time (all threads; it leaves out waiting for
-a core but counts threads spinning at a barrier). `--numpy` names models also timed on
-minigrad's NumPy reference kernels (MINIGRAD_JIT=0).
+a core but counts threads spinning at a barrier). MiB is each step's peak resident memory
+above its start (harness.measure_step: VmHWM after malloc_trim, gradients set to None
+before the step), the largest over the steps; its ratio is taken per round like the
+time's. `--numpy` names models also timed on minigrad's NumPy reference kernels.
 
 On a loaded 2-core machine two-thread pools lose their cores mid-step and wall times swell
 by up to 10x, differently for each framework: read times from a quiet machine, or compare
@@ -38,7 +40,6 @@ import importlib.util
 import json
 import statistics
 import sys
-import time
 import types
 
 import numpy as np
@@ -184,9 +185,9 @@ def batch(name):
 
 
 def worker(framework, name, repeats, threads):
-    """Time `repeats` steps of one model in this process (after a warm-up step) and print
-    the median, the parameter count and a digest of the state_dict's keys and shapes as
-    a JSON line."""
+    """Time `repeats` steps of one model in this process (after a warm-up step), with
+    harness.measure_step's peak memory, and print the median time and CPU time, the peak,
+    the parameter count and a digest of the state_dict's keys and shapes as a JSON line."""
     images, labels = batch(name)
     if framework == "torch":
         torch = harness.load_torch(False, threads)
@@ -203,42 +204,31 @@ def worker(framework, name, repeats, threads):
     model = build(framework, name)
     model.train()
 
-    def once():
-        model.zero_grad(set_to_none=True)
-        start, cpu_start = time.perf_counter(), time.process_time()
+    def step():
         cross_entropy(model(x), target).backward()
-        return time.perf_counter() - start, time.process_time() - cpu_start
 
-    step_ms, cpu_ms = harness.median_ms(once, repeats)
+    result = harness.measure_step(step, repeats,
+                                  before_step=lambda: model.zero_grad(set_to_none=True))
     layout = [(key, tuple(value.shape)) for key, value in model.state_dict().items()]
     print(json.dumps(dict(
-        ms=step_ms, cpu_ms=cpu_ms,
+        ms=1e3 * result["seconds"], cpu_ms=1e3 * result["cpu_seconds"],
+        peak_mib=result["peak_mib"],
         parameters=sum(int(np.prod(p.shape)) for p in model.parameters()),
         layout=hashlib.sha1(repr(layout).encode()).hexdigest())))
 
 
-def load():
-    """The 1, 5 and 15 minute load averages, as /proc/loadavg gives them."""
-    with open("/proc/loadavg") as loadavg:
-        return " ".join(loadavg.read().split()[:3])
-
-
 def main():
-    args = harness.parse_args(
-        __doc__, repeats=3,
-        rounds=dict(type=int, default=3, help="rounds, each running every worker once"),
-        threads=dict(type=int, default=2, help="threads of every pool, both frameworks"),
+    args = harness.parse_compare_args(
+        __doc__, repeats=3, quick_repeats=2,
         only=dict(help="only the models whose name contains this"),
         numpy=dict(default="resnet18", help="comma-separated models also timed on "
                    "minigrad's NumPy reference kernels ('' for none)"),
-        quick=dict(action="store_true", help="2 rounds of 2 steps, no NumPy path"),
-        worker=dict(choices=FRAMEWORKS, help=argparse.SUPPRESS),
         model=dict(choices=MODELS, help=argparse.SUPPRESS))
     if args.worker:
         worker(args.worker, args.model, args.repeats, args.threads)
         return
     if args.quick:
-        args.rounds, args.repeats, args.numpy = 2, 2, ""
+        args.numpy = ""
     names = [name for name in MODELS if not args.only or args.only in name]
     with_torch = not args.no_torch and importlib.util.find_spec("torch") is not None
     if not with_torch and not args.no_torch:
@@ -247,8 +237,9 @@ def main():
                   + ["torch"] * with_torch for name in names}
     print(f"one training step (forward + cross-entropy + backward, no optimizer step), batch "
           f"{BATCH}x3x{SIZE}x{SIZE} float32, {args.threads} threads in every pool; per worker "
-          f"process the median of {args.repeats} steps after a warm-up; {args.rounds} rounds "
-          f"alternating which framework goes first; load average {load()} at the start",
+          f"process the median time of {args.repeats} steps after a warm-up and the largest "
+          f"peak memory above the step's start; {args.rounds} rounds alternating which "
+          f"framework goes first; load average {harness.load_average()} at the start",
           flush=True)
 
     results = {name: {framework: [] for framework in frameworks[name]} for name in names}
@@ -259,39 +250,48 @@ def main():
                 results[name][framework].append(harness.run_worker(
                     [__file__, "--worker", framework, "--model", name,
                      "--repeats", args.repeats, "--threads", args.threads], args.threads))
-        print(f"round {round_ + 1}/{args.rounds} done, load average {load()}", flush=True)
+        print(f"round {round_ + 1}/{args.rounds} done, load average {harness.load_average()}",
+              flush=True)
 
-    columns = [("model", 25), ("parameters", 10), ("ms", 8)]
+    columns = [("model", 25), ("parameters", 10), ("ms", 8), ("MiB", 6)]
     if with_torch:
-        columns += [("PyTorch ms", 10), ("/ PyTorch", 9), ("rounds' range", 13),
-                    ("CPU / PyTorch", 13), ("goal", 7), ("", 6), ("same layout", 11)]
+        columns += [("PyTorch ms", 10), ("/ PyTorch", 19), ("CPU / PyTorch", 13),
+                    ("goal", 7), ("", 6), ("PyTorch MiB", 11), ("MiB / PyTorch", 19),
+                    ("same layout", 11)]
     table = harness.Table(*columns)
     for name in names:
         runs = results[name]
+        torch_runs = runs.get("torch")
         for framework in frameworks[name][:-1] if with_torch else frameworks[name]:
             label = name if framework == "numba" else f"{name} ({FRAMEWORKS[framework]})"
             cells = [label, f"{runs[framework][0]['parameters']:,}",
-                     harness.ms(statistics.median(r["ms"] for r in runs[framework]))]
+                     harness.ms(statistics.median(r["ms"] for r in runs[framework])),
+                     f"{statistics.median(r['peak_mib'] for r in runs[framework]):.0f}"]
             if with_torch:
-                ratio, low, high = harness.median_spread(
-                    [r["ms"] / t["ms"] for r, t in zip(runs[framework], runs["torch"])])
-                cpu_ratio = statistics.median(
-                    r["cpu_ms"] / t["cpu_ms"] for r, t in zip(runs[framework], runs["torch"]))
+                def ratio(key):
+                    return harness.median_spread(
+                        [r[key] / t[key] for r, t in zip(runs[framework], torch_runs)])
+                time_ratio, memory_ratio = ratio("ms"), ratio("peak_mib")
                 goal = MODELS[name][2] if framework == "numba" else None
-                cells += [harness.ms(statistics.median(t["ms"] for t in runs["torch"])),
-                          f"{ratio:.2f}x", f"{low:.2f}-{high:.2f}", f"{cpu_ratio:.2f}x",
+                cells += [harness.ms(statistics.median(t["ms"] for t in torch_runs)),
+                          "{:.2f}x [{:.2f}-{:.2f}]".format(*time_ratio),
+                          f"{ratio('cpu_ms')[0]:.2f}x",
                           f"<= {goal}x" if goal else "",
-                          ("met" if round(ratio, 2) <= goal else "missed") if goal else "",
-                          "yes" if runs[framework][0]["layout"] == runs["torch"][0]["layout"]
+                          ("met" if round(time_ratio[0], 2) <= goal else "missed")
+                          if goal else "",
+                          f"{statistics.median(t['peak_mib'] for t in torch_runs):.0f}",
+                          "{:.2f}x [{:.2f}-{:.2f}]".format(*memory_ratio),
+                          "yes" if runs[framework][0]["layout"] == torch_runs[0]["layout"]
                           else "NO"]
             table.row(*cells)
-    print(f"load average {load()} at the end.")
+    print(f"load average {harness.load_average()} at the end.")
     if with_torch:
         print("'same layout': minigrad's and PyTorch's "
               "state_dicts have the same keys and shapes; unet and deeplabv3plus's PyTorch "
               "models are this script's twins of minigrad's, the others torchvision's. "
               "CPU: process time of all threads (it leaves out waiting for a core, counts "
-              "spinning)")
+              "spinning). MiB: peak resident memory of a step above its start "
+              "(harness.measure_step)")
 
 
 if __name__ == "__main__":
