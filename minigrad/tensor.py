@@ -159,11 +159,11 @@ def _as_array(data, dtype=None, legacy=False):
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        return np.asarray(data, dtype=np.dtype(dtype))
+        return _numeric(np.asarray(data, dtype=_numeric_dtype(dtype)), data)
     if isinstance(data, np.ndarray):
-        return data
+        return _numeric(data, data)
     if isinstance(data, np.generic):
-        return np.asarray(data)
+        return _numeric(np.asarray(data), data)
     array = np.asarray(data)
     if array.dtype.kind == "f" or (legacy and array.dtype.kind in "biu"):
         return array.astype(dtypes.get_default_dtype())
@@ -173,8 +173,77 @@ def _as_array(data, dtype=None, legacy=False):
         return array
     if array.dtype.kind == "c":
         return array.astype(np.complex64)
-    raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} "
-                    f"(NumPy dtype {array.dtype}); expected numbers, lists or ndarrays")
+    return _numeric(array, data)
+
+
+_NUMERIC_KINDS = "biufc"  # bool, signed and unsigned integers, floats, complex: tensor dtypes
+
+
+def _numeric_dtype(dtype):
+    """`dtype` as a NumPy dtype, refused (TypeError naming it) unless a tensor can have it."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in _NUMERIC_KINDS:
+        raise TypeError(f"Tensor: dtype={dtype} is not a tensor dtype; expected a bool, "
+                        f"integer, floating-point or complex dtype")
+    return dtype
+
+
+def _numeric(array, data):
+    """`array` if it holds plain numbers or bools; strings, bytes, objects, structured
+    records and dates have no tensor dtype (as in PyTorch), and are refused."""
+    if array.dtype.kind not in _NUMERIC_KINDS:
+        raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} of NumPy "
+                        f"dtype {array.dtype}; expected numbers or bools (lists, ndarrays)")
+    return array
+
+
+def _check_gradient_count(node, parent_grads):
+    """A backward must return one gradient (or None) per input; extra ones must be None
+    (PyTorch's rule: they stand for non-tensor arguments)."""
+    inputs = len(node.parents)
+    if len(parent_grads) < inputs or any(g is not None for g in parent_grads[inputs:]):
+        raise RuntimeError(f"function {type(node).__name__}.backward returned an incorrect "
+                           f"number of gradients (expected {inputs}, one per input, got "
+                           f"{len(parent_grads)})")
+
+
+def _fit_gradient(node, parent_grads, grad, shape):
+    """`grad`, one of the `parent_grads` that `node.backward` returned, as an ndarray of its
+    input's `shape`: a NumPy scalar or Tensor converted, a broadcast one summed back to
+    `shape` (as PyTorch does); anything else refused, naming the op, input and shapes."""
+    name = type(node).__name__
+    index = next(i for i, g in enumerate(parent_grads) if g is grad)
+    if isinstance(grad, Tensor):
+        grad = grad.data
+    if not isinstance(grad, (np.ndarray, np.generic)):
+        raise TypeError(f"function {name}.backward returned a {type(grad).__name__} as the "
+                        f"gradient of input {index}; expected an ndarray (or None)")
+    grad = _numeric(np.asarray(grad), grad)
+    fitted = grad
+    if grad.shape != shape and grad.ndim >= len(shape):
+        fitted = unbroadcast(grad, shape)  # any size-1 or missing axis of `shape` is summed
+    if fitted.shape != shape:
+        raise RuntimeError(f"function {name}.backward returned an invalid gradient for input "
+                           f"{index}: got shape {grad.shape}, expected shape {shape} (or one "
+                           f"it broadcasts to)")
+    return fitted
+
+
+def hook_result(hook, replaced, grad):
+    """The gradient after a hook ran: `grad`, or the array the hook returned in its place,
+    which must have the same shape (PyTorch refuses a hook that changes the size)."""
+    if replaced is None:
+        return grad
+    value = replaced.data if isinstance(replaced, Tensor) else replaced
+    if not isinstance(value, (np.ndarray, np.generic, int, float, bool)):
+        raise TypeError(f"hook {getattr(hook, '__qualname__', hook)!r} returned a "
+                        f"{type(replaced).__name__}; a hook returns None or a gradient array")
+    value = _numeric(np.asarray(value), replaced)
+    if value.shape != grad.shape:
+        raise RuntimeError(f"hook {getattr(hook, '__qualname__', hook)!r} has changed the size "
+                           f"of the gradient: it returned shape {value.shape}, the gradient has "
+                           f"shape {grad.shape}")
+    return value.astype(grad.dtype, copy=False)
 
 
 def unbroadcast(grad, shape):
@@ -257,6 +326,22 @@ def _sizes(sizes):
     return sizes
 
 
+def _shape(where, sizes):
+    """The shape a factory makes, from `f(2, 3)` or `f((2, 3))`: ints >= 0, else an error
+    naming `where` and the sizes (NumPy would say only "negative dimensions")."""
+    shape = _sizes(sizes)
+    if not isinstance(shape, tuple):
+        shape = (shape,)
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{where}: size must be ints, got {shape!r} (an element of type "
+                            f"{type(n).__name__})")
+        if n < 0:
+            raise ValueError(f"{where}: trying to create a tensor with negative dimension "
+                             f"{n}: size {list(shape)}")
+    return tuple(int(n) for n in shape)
+
+
 class Tensor:
     """An n-dimensional array that remembers how it was computed.
 
@@ -277,7 +362,7 @@ class Tensor:
             if not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
                 raise TypeError(f"Tensor: expected data, or sizes that are ints >= 0, got "
                                 f"{shape}")
-            data = np.zeros(shape, dtype or dtypes.get_default_dtype())
+            data = np.zeros(shape, _numeric_dtype(dtype or dtypes.get_default_dtype()))
         self.data = _as_array(data, dtype, legacy=True)
         self.grad = None
         self._ctx = None
@@ -448,16 +533,17 @@ class Tensor:
         return Tensor(_as_array(data, dtype or self.dtype).copy())
 
     def new_zeros(self, *size, dtype=None):
-        return Tensor(np.zeros(_sizes(size), dtype or self.dtype))
+        return Tensor(np.zeros(_shape("new_zeros", size), _numeric_dtype(dtype or self.dtype)))
 
     def new_ones(self, *size, dtype=None):
-        return Tensor(np.ones(_sizes(size), dtype or self.dtype))
+        return Tensor(np.ones(_shape("new_ones", size), _numeric_dtype(dtype or self.dtype)))
 
     def new_empty(self, *size, dtype=None):
-        return Tensor(np.empty(_sizes(size), dtype or self.dtype))
+        return Tensor(np.zeros(_shape("new_empty", size), _numeric_dtype(dtype or self.dtype)))
 
     def new_full(self, size, fill_value, dtype=None):
-        return Tensor(np.full(size, fill_value, dtype or self.dtype))
+        return Tensor(np.full(_shape("new_full", (size,)), fill_value,
+                              _numeric_dtype(dtype or self.dtype)))
 
     # --- gradients --------------------------------------------------------------------
     def zero_grad(self):
@@ -469,6 +555,8 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("register_hook: this tensor does not require grad, so no "
                                "gradient will reach it")
+        if not callable(fn):
+            raise TypeError(f"register_hook: fn must be callable, got {type(fn).__name__}")
         node = _graph_node(self)
         node._hooks = (node._hooks or []) + [fn]
 
@@ -483,7 +571,7 @@ class Tensor:
         def keep(grad):
             t = tensor()
             if t is not None:
-                t.grad = grad.copy() if t.grad is None else t.grad + grad
+                t.grad = grad.copy() if t.grad is None else np.asarray(t.grad + grad)
 
         self._ctx._hooks = (self._ctx._hooks or []) + [keep]
 
@@ -504,10 +592,11 @@ class Tensor:
                                    f"this output has shape {self.shape}, pass grad= of that shape")
             grad = np.ones_like(self.data)
         else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, self.dtype)
+            grad = _numeric(np.asarray(grad.data if isinstance(grad, Tensor) else grad), grad)
             if grad.shape != self.shape:
                 raise ValueError(f"backward: grad has shape {grad.shape}, "
                                  f"expected the output's shape {self.shape}")
+            grad = grad.astype(self.dtype, copy=False)
         root = _graph_node(self)
         pending = _count_consumers(root)
         grads = {id(root): grad}
@@ -515,14 +604,16 @@ class Tensor:
         while ready:
             node = ready.pop()
             g = grads.pop(id(node))
+            if type(g) is not _ndarray:  # NumPy gives 0-d results as scalars: make them
+                g = np.asarray(g)         # arrays, as every other gradient is
             if node._hooks:
                 for hook in node._hooks:
-                    replaced = hook(g)
-                    g = g if replaced is None else replaced
+                    g = hook_result(hook, hook(g), g)
             if isinstance(node, Tensor):  # a leaf: accumulate, as PyTorch does
                 # order="K" keeps g's memory layout: a transposed weight gradient is copied
                 # straight through, not rearranged
-                node.grad = g.copy(order="K") if node.grad is None else node.grad + g
+                node.grad = g.copy(order="K") if node.grad is None \
+                    else np.asarray(node.grad + g)
                 continue
             if node._writes_seen != _writes:  # something was written in place since
                 _check_saved_unchanged(node)
@@ -533,6 +624,8 @@ class Tensor:
             parent_grads = node.backward(g)
             if not isinstance(parent_grads, tuple):
                 parent_grads = (parent_grads,)
+            if len(parent_grads) != len(node.parents):
+                _check_gradient_count(node, parent_grads)
             if not retain_graph and node.saved_tensors:
                 node.saved_tensors = None
             for parent, pg in zip(node.parents, parent_grads):
@@ -540,11 +633,8 @@ class Tensor:
                     continue
                 shape, dtype = (parent.data.shape, parent.data.dtype) \
                     if isinstance(parent, Tensor) else parent._output
-                if pg.shape != shape:
-                    pg = unbroadcast(pg, shape)
-                    if pg.shape != shape:
-                        raise RuntimeError(f"{type(node).__name__}.backward returned a gradient "
-                                           f"of shape {pg.shape} for an input of shape {shape}")
+                if type(pg) is not _ndarray or pg.shape != shape:
+                    pg = _fit_gradient(node, parent_grads, pg, shape)
                 if pg.dtype != dtype:
                     pg = pg.astype(dtype)
                 key = id(parent)
@@ -635,8 +725,13 @@ class Tensor:
     clip = clamp
     def clamp_min(self, min): return ops.clamp(self, min, None)
     def clamp_max(self, max): return ops.clamp(self, None, max)
-    def softmax(self, dim): return ops.softmax(self, dim)
-    def log_softmax(self, dim): return ops.log_softmax(self, dim)
+    def softmax(self, dim):
+        ops.normalize_axis(dim, self.ndim)  # a float or out-of-range dim: an error naming it
+        return ops.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        ops.normalize_axis(dim, self.ndim)
+        return ops.log_softmax(self, dim)
     def masked_fill(self, mask, value):
         """`value` where `mask` holds; a number takes this tensor's dtype (as PyTorch)."""
         return ops.where(mask, value if isinstance(value, Tensor) else ops.cast(value, self.dtype),
@@ -706,10 +801,12 @@ class Tensor:
         return ops.argmin(self, dim, keepdim)
 
     def all(self, dim=None, keepdim=False):
-        return ops.constant(np.all, self, axis=dim, keepdims=keepdim)
+        return ops.constant(np.all, self, axis=ops.normalize_axis(dim, self.ndim),
+                            keepdims=keepdim)
 
     def any(self, dim=None, keepdim=False):
-        return ops.constant(np.any, self, axis=dim, keepdims=keepdim)
+        return ops.constant(np.any, self, axis=ops.normalize_axis(dim, self.ndim),
+                            keepdims=keepdim)
 
     def norm(self, p="fro", dim=None, keepdim=False):
         return ops.vector_norm(self, p, dim, keepdim)
@@ -893,6 +990,7 @@ class AccumulateGrad:
 
 
 # map over these runs in C: Function.apply is the engine's per-op cost
+_ndarray = np.ndarray  # (a global name: one lookup, not two, in the backward loop)
 _data = operator.attrgetter("data")
 _is_not_none = functools.partial(operator.is_not, None)
 

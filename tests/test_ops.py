@@ -195,12 +195,21 @@ def test_pow_with_tensor_exponent_and_zero_base():
     (lambda: mg.concatenate([Tensor(np.ones((2, 3))), Tensor(np.ones((2, 4)))]), "differ"),
     (lambda: mg.stack([Tensor(np.ones(2)), Tensor(np.ones(3))]), "same shape"),
     (lambda: mg.pad(Tensor(np.ones((2, 3))), ((1, 1), (1, 1), (1, 1))), "pad_width"),
-    (lambda: Tensor(np.ones(3)).var(ddof=3), "degrees of freedom"),
     (lambda: Tensor(np.ones(3)).clip(), "min and max"),
 ])
 def test_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_var_without_degrees_of_freedom_warns_and_divides_by_zero():
+    # as torch.var: the sum of squares over max(0, n - correction) = 0, so 0/0 or x/0
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        assert np.isnan(Tensor(np.ones(3)).var(ddof=3).item())
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        assert Tensor([1.0, 2.0, 4.0]).var(ddof=4).item() == np.inf
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        assert np.isnan(Tensor([5.0]).var().item())  # one element, unbiased
 
 
 def test_index_error_names_the_shape():

@@ -11,7 +11,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ..device import check_device, device
-from ..tensor import Tensor
+from ..tensor import Tensor, hook_result
 
 
 class Parameter(Tensor):
@@ -87,8 +87,7 @@ class Module:
     def _run_backward_hooks(self, grad):
         # looked up at backward time, so a hook removed after forward no longer runs
         for hook in list(self._backward_hooks.values()):
-            replaced = hook(self, grad)
-            grad = grad if replaced is None else replaced
+            grad = hook_result(hook, hook(self, grad), grad)
         return grad
 
     # --- walking the module tree ------------------------------------------------------
@@ -328,32 +327,49 @@ class Module:
         return state
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy the arrays of `state_dict` into this module's parameters and buffers.
+        """Copy the arrays of `state_dict` (ndarrays or Tensors) into this module's
+        parameters and buffers.
 
-        Shapes must match. With `strict`, missing or unexpected keys are refused too, and
-        nothing is copied; otherwise the matching keys are loaded and
-        `(missing_keys, unexpected_keys)` returned, as PyTorch does.
+        Every key, shape and dtype is checked before anything is copied, so a refused
+        state_dict leaves the module as it was. Shapes must match and values must cast to
+        the module's dtype (same kind or safer: float64 into float32, not float into int).
+        With `strict`, missing or unexpected keys are refused too; otherwise the matching
+        keys are loaded and `(missing_keys, unexpected_keys)` returned, as PyTorch does.
         """
+        if not hasattr(state_dict, "keys"):
+            raise TypeError(f"load_state_dict: expected a dict of arrays (a state_dict), got "
+                            f"{type(state_dict).__name__}")
         own = self.state_dict()
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
-        mismatched = [f"{key}: got shape {np.shape(state_dict[key])}, "
-                      f"the module has {own[key].shape}"
-                      for key in own if key in state_dict
-                      and np.shape(state_dict[key]) != own[key].shape]
+        sources, mismatched = {}, []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            source = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if source.dtype.kind not in "biufc":
+                raise TypeError(f"load_state_dict: value for key {key!r} is not a numeric "
+                                f"array (type {type(value).__name__}, dtype {source.dtype})")
+            if source.shape != target.shape:
+                mismatched.append(f"{key}: got shape {source.shape}, the module has "
+                                  f"{target.shape}")
+            elif not np.can_cast(source.dtype, target.dtype, "same_kind"):
+                mismatched.append(f"{key}: got dtype {source.dtype}, which does not cast to "
+                                  f"the module's {target.dtype}")
+            sources[key] = source
         problems = []
         if strict and missing:
             problems.append("missing keys: " + ", ".join(missing))
         if strict and unexpected:
             problems.append("unexpected keys: " + ", ".join(unexpected))
         if mismatched:
-            problems.append("shape mismatch for " + "; ".join(mismatched))
+            problems.append("mismatch for " + "; ".join(mismatched))
         if problems:
             raise ValueError(f"load_state_dict: cannot load into {type(self).__name__}: "
                              + " | ".join(problems))
-        for key, target in own.items():
-            if key in state_dict:
-                np.copyto(target, np.asarray(state_dict[key]), casting="same_kind")
+        for key, source in sources.items():
+            np.copyto(own[key], source, casting="same_kind")
         return IncompatibleKeys(missing, unexpected)
 
     # --- repr -------------------------------------------------------------------------

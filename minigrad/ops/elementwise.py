@@ -30,8 +30,11 @@ def _rank_and_dtype(x):
         return 0, dtypes.get_default_dtype()
     if isinstance(x, complex):
         return 0, np.dtype(np.complex64)
-    x = np.asarray(x)
-    return (2 if x.ndim else 1), x.dtype
+    array = np.asarray(x)
+    if array.dtype.kind not in _CATEGORY:
+        raise TypeError(f"unsupported operand: {type(x).__name__} {x!r:.60} (NumPy dtype "
+                        f"{array.dtype}); expected a Tensor, a number or an array of numbers")
+    return (2 if array.ndim else 1), array.dtype
 
 
 def _promote_pair(p, q):
@@ -82,9 +85,30 @@ def floating(a):
     return a if a.data.dtype.kind in "fc" else cast(a, dtypes.get_default_dtype())
 
 
+def check_broadcast(*shapes):
+    """Raise PyTorch's error unless `shapes` broadcast together: it names the two sizes
+    that clash and the dim of the result where they meet (counted as in the result)."""
+    ndim = max(map(len, shapes))
+    for dim in reversed(range(ndim)):  # the last dim first, as PyTorch reports it
+        sizes = [(name, shape[dim - ndim]) for name, shape in zip("abcdefgh", shapes)
+                 if dim - ndim >= -len(shape) and shape[dim - ndim] != 1]
+        clash = next(((first, other) for first, other in zip(sizes, sizes[1:])
+                      if other[1] != first[1]), None)
+        if clash:
+            (name_1, size_1), (name_2, size_2) = clash
+            raise InvalidArgument(f"The size of tensor {name_1} ({size_1}) must match the "
+                                  f"size of tensor {name_2} ({size_2}) at non-singleton "
+                                  f"dimension {dim} (shapes {', '.join(map(str, shapes))})")
+
+
 def binary(op, a, b):
     """Apply a two-input Function to the operands after type promotion."""
-    return op.apply(*promote(a, b))
+    a, b = promote(a, b)
+    try:
+        return op.apply(a, b)
+    except ValueError:  # (free until raised) NumPy's "could not be broadcast": say which dims
+        check_broadcast(tuple(a.shape), tuple(b.shape))
+        raise
 
 
 class Add(Function):
@@ -142,7 +166,7 @@ def div(a, b):
     a, b = promote(a, b)
     if a.data.dtype.kind not in "fc":
         a, b = floating(a), floating(b)
-    return Div.apply(a, b)
+    return binary(Div, a, b)
 
 
 class Pow(Function):
@@ -168,7 +192,7 @@ def pow(a, b):
     if a.data.dtype.kind in "iu" and (b.data < 0).any():
         raise InvalidArgument(f"pow: integers to negative integer powers are not allowed "
                               f"(exponent {b.data.min()}); use a float base")
-    return Pow.apply(a, b)
+    return binary(Pow, a, b)
 
 
 class Neg(Function):
@@ -336,8 +360,13 @@ class Where(Function):
 
 
 def where(cond, a, b):
-    cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
-    return Where.apply(*promote(a, b), cond=cond)
+    cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond)
+    if cond.dtype.kind not in "biuf":
+        raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+    cond = cond.astype(bool, copy=False)
+    a, b = promote(a, b)
+    check_broadcast(cond.shape, tuple(a.shape), tuple(b.shape))
+    return Where.apply(a, b, cond=cond)
 
 
 class AsType(Function):
@@ -362,8 +391,12 @@ def constant(fn, *args, **params):
     """`fn` on the arrays of `args` (numbers lifted beside a Tensor), as a Tensor that no
     gradient flows through: comparisons, logical ops, integer division, ..."""
     like = next((x for x in args if isinstance(x, Tensor)), None)
-    arrays = (lift(x, like).data for x in args)
-    return Tensor._wrap(np.asarray(fn(*arrays, **params)), False, None)
+    arrays = [lift(x, like).data for x in args]
+    try:
+        return Tensor._wrap(np.asarray(fn(*arrays, **params)), False, None)
+    except ValueError:  # NumPy's "could not be broadcast": say which dims
+        check_broadcast(*(x.shape for x in arrays))
+        raise
 
 
 class Step(Function):

@@ -3,10 +3,10 @@ import weakref
 
 import numpy as np
 
-from ..errors import InvalidArgument
+from ..errors import DimOutOfRange, InvalidArgument
 from ..tensor import Function, Tensor
 from .elementwise import lift
-from .reduce import normalize_axis
+from .reduce import integer, normalize_axis
 
 
 class Reshape(Function):
@@ -48,6 +48,7 @@ def permute(a, *dims):
         dims = tuple(dims[0])
     if not dims:
         dims = tuple(reversed(range(a.ndim)))
+    dims = tuple(integer("permute", "dims", d) for d in dims)
     in_range = all(-a.ndim <= d < a.ndim for d in dims) if a.ndim else dims in ((), (0,), (-1,))
     if not in_range or sorted(int(d) % (a.ndim or 1) for d in dims) != list(range(a.ndim)):
         raise ValueError(f"permute: dims {dims} are not a permutation of the "
@@ -83,8 +84,10 @@ def squeeze(a, axis=None):
 
 def unsqueeze(a, axis):
     """Insert a size-1 axis at `axis` (which may be a.ndim, or negative)."""
+    axis = integer("unsqueeze", "dim", axis)
     if not -a.ndim - 1 <= axis <= a.ndim:
-        raise ValueError(f"unsqueeze: axis {axis} is out of range for shape {a.shape}")
+        raise DimOutOfRange(f"unsqueeze: dim {axis} is out of range for shape {a.shape} "
+                            f"(expected -{a.ndim + 1} <= dim <= {a.ndim})")
     axis = axis % (a.ndim + 1)
     return reshape(a, a.shape[:axis] + (1,) + a.shape[axis:])
 
@@ -206,6 +209,7 @@ class Expand(Function):
 
 def expand(a, sizes):
     """torch.expand: size-1 axes stretch, -1 keeps an axis, new axes may lead."""
+    sizes = tuple(integer("expand", "sizes", n, low=-1) for n in sizes)
     lead = len(sizes) - a.ndim
     if lead < 0:
         raise ValueError(f"expand: {len(sizes)} sizes {tuple(sizes)} are fewer than the "
@@ -233,6 +237,7 @@ class Repeat(Function):
 
 
 def repeat(a, sizes):
+    sizes = tuple(integer("repeat", "sizes", n, low=0) for n in sizes)
     if len(sizes) < a.ndim:
         raise ValueError(f"repeat: {len(sizes)} repeats {tuple(sizes)} are fewer than the "
                          f"{a.ndim} dims of shape {tuple(a.shape)}")
@@ -257,6 +262,7 @@ def flip(a, dims):
 def narrow(a, dim, start, length):
     """Elements start..start+length-1 along `dim` (a view, as torch.narrow)."""
     (dim,) = normalize_axis(dim, a.ndim)
+    start, length = integer("narrow", "start", start), integer("narrow", "length", length)
     if not (0 <= start and length >= 0 and start + length <= a.shape[dim]):
         raise ValueError(f"narrow: start {start} and length {length} do not fit dim {dim} "
                          f"of shape {tuple(a.shape)}")
@@ -268,12 +274,14 @@ def split(a, split_size_or_sections, dim=0):
     sizes, which must add up to the dim's length (torch.split)."""
     (dim,) = normalize_axis(dim, a.ndim)
     n = a.shape[dim]
-    if isinstance(split_size_or_sections, (int, np.integer)):
-        if split_size_or_sections <= 0:
-            raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
-        sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)]
+    if isinstance(split_size_or_sections, np.ndarray):
+        split_size_or_sections = split_size_or_sections.tolist()
+    if not isinstance(split_size_or_sections, (tuple, list)):
+        size = integer("split", "split_size", split_size_or_sections, low=1)
+        sizes = [min(size, n - i) for i in range(0, n, size)]
     else:
-        sizes = list(split_size_or_sections)
+        sizes = [integer("split", "split_size_or_sections", k, low=0)
+                 for k in split_size_or_sections]
         if sum(sizes) != n:
             raise ValueError(f"split: sizes {sizes} add up to {sum(sizes)}, not to the length "
                              f"{n} of dim {dim} of shape {tuple(a.shape)}")
@@ -283,8 +291,7 @@ def split(a, split_size_or_sections, dim=0):
 
 def chunk(a, chunks, dim=0):
     """At most `chunks` pieces of ceil(n / chunks) along `dim` (torch.chunk)."""
-    if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    chunks = integer("chunk", "chunks", chunks, low=1)
     (dim,) = normalize_axis(dim, a.ndim)
     return split(a, max(1, -(-a.shape[dim] // chunks)), dim)
 

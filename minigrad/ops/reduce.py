@@ -1,10 +1,11 @@
 """Reductions over axes (`axis` is a dim or a tuple of them; `keepdims` keeps them as size 1).
 The adjoint of a reduction broadcasts the gradient back over the reduced axes."""
+import warnings
 from collections import namedtuple
 
 import numpy as np
 
-from ..errors import DimOutOfRange
+from ..errors import DimOutOfRange, InvalidArgument
 from ..tensor import Function, Tensor
 from . import movement  # (a cycle: movement takes normalize_axis from here; used at call time)
 from .elementwise import exp, log
@@ -14,16 +15,31 @@ def normalize_axis(axis, ndim):
     """`axis` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else \
+        tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     bound = ndim or 1  # NumPy accepts axis 0 (or -1) of a 0-d array
     out = []
     for a in axes:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"dim must be an int or a tuple of ints, got {axis!r} "
+                            f"({type(a).__name__})")
         if not -bound <= a < bound:
             raise DimOutOfRange(f"dim {a} is out of range for a tensor with {ndim} dimensions")
         out.append(int(a) % bound)
     if len(set(out)) != len(out):
         raise ValueError(f"axis {axis} repeats an axis")
     return tuple(sorted(out))
+
+
+def integer(where, name, value, low=None):
+    """`value` as an int (a Python or NumPy integer, not a bool or float), at least `low`;
+    else a TypeError or ValueError naming `where` and the argument `name`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be an int, got {value!r} "
+                        f"({type(value).__name__})")
+    if low is not None and value < low:
+        raise ValueError(f"{where}: {name} must be >= {low}, got {value}")
+    return int(value)
 
 
 def expand_reduced(grad, axes, keepdims):
@@ -45,20 +61,25 @@ def sum(a, axis=None, keepdims=False):
 
 
 def mean(a, axis=None, keepdims=False):
+    """sum / count; over no elements NaN (0 / 0), as PyTorch."""
     axes = normalize_axis(axis, a.ndim)
     count = int(np.prod([a.shape[i] for i in axes]))
-    return sum(a, axes, keepdims) * (1.0 / count)
+    return sum(a, axes, keepdims) * (1.0 / count if count else float("nan"))
 
 
 class Var(Function):
-    """Variance with `ddof`.  d var / d a = 2 (a - mean) / (n - ddof)."""
+    """Variance with `ddof`.  d var / d a = 2 (a - mean) / (n - ddof); with no degrees of
+    freedom left (n - ddof <= 0, as for one element or none) it divides by 0, giving NaN
+    or inf, as PyTorch (which warns, as `var` does)."""
 
     def forward(self, a, axes, ddof, keepdims):
         self.axes, self.keepdims = axes, keepdims
         count = int(np.prod([a.shape[i] for i in axes]))
-        centered = a - a.mean(axis=axes, keepdims=True)
-        self.save_for_backward(centered * (2.0 / (count - ddof)))
-        return np.asarray((centered ** 2).sum(axis=axes, keepdims=keepdims) / (count - ddof))
+        dof = count - ddof if count > ddof else 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            centered = a - a.sum(axis=axes, keepdims=True) / count
+            self.save_for_backward(centered * (2.0 / dof if dof else float("inf")))
+            return np.asarray((centered ** 2).sum(axis=axes, keepdims=keepdims) / dof)
 
     def backward(self, grad):
         return expand_reduced(grad, self.axes, self.keepdims) * self.saved_tensors[0]
@@ -68,7 +89,9 @@ def var(a, axis=None, ddof=0, keepdims=False):
     axes = normalize_axis(axis, a.ndim)
     count = int(np.prod([a.shape[i] for i in axes]))
     if count - ddof <= 0:
-        raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for {count} elements")
+        warnings.warn(f"var(): degrees of freedom is <= 0: correction {ddof} for {count} "
+                      f"elements; the result is NaN or inf (as in PyTorch)", UserWarning,
+                      stacklevel=3)
     return Var.apply(a, axes=axes, ddof=ddof, keepdims=keepdims)
 
 
@@ -87,8 +110,11 @@ class Max(Function):
 
 
 def _check_nonempty(name, a, axes):
+    """max, min, argmax, ... have no value over no elements (PyTorch raises too)."""
     if any(a.shape[i] == 0 for i in axes):
-        raise ValueError(f"{name}: cannot reduce over an empty axis of shape {a.shape}")
+        raise InvalidArgument(f"{name}(): cannot reduce over an empty dim: dims {axes} of a "
+                              f"tensor of shape {tuple(a.shape)}; specify a dim of nonzero "
+                              f"size")
 
 
 def max(a, axis=None, keepdims=False):
@@ -103,13 +129,18 @@ def min(a, axis=None, keepdims=False):
     return -Max.apply(-a, axes=axes, keepdims=keepdims)
 
 
-def argmax(a, axis=None, keepdims=False):
-    """Index of the first maximum (not differentiable), int64."""
-    return Tensor(np.argmax(a.data, axis=axis, keepdims=keepdims).astype(np.int64))
+def argmax(a, axis=None, keepdims=False, name="argmax", pick=np.argmax):
+    """Index of the first maximum (not differentiable), int64; with no `axis`, into the
+    flattened tensor."""
+    axes = normalize_axis(axis, a.ndim)
+    _check_nonempty(name, a, axes)
+    if axis is not None:
+        axis = axes[0]
+    return Tensor(pick(a.data, axis=axis, keepdims=keepdims).astype(np.int64))
 
 
 def argmin(a, axis=None, keepdims=False):
-    return Tensor(np.argmin(a.data, axis=axis, keepdims=keepdims).astype(np.int64))
+    return argmax(a, axis, keepdims, "argmin", np.argmin)
 
 
 values_indices = {name: namedtuple(name, ["values", "indices"])
@@ -139,6 +170,7 @@ def sort(a, dim=-1, descending=False):
 def topk(a, k, dim=-1, largest=True):
     """The k largest (or smallest) elements along `dim`, largest first: (values, indices)."""
     (dim,) = normalize_axis(dim, a.ndim)
+    k = integer("topk", "k", k)
     if not 0 <= k <= a.shape[dim]:
         raise ValueError(f"topk: k={k} is out of range for dim {dim} of shape {tuple(a.shape)}")
     order = np.argsort(-a.data if largest else a.data, axis=dim, kind="stable")
@@ -205,8 +237,11 @@ def vector_norm(a, p="fro", axis=None, keepdims=False):
 def logsumexp(a, axis, keepdims=False):
     """log(sum(exp(a))) over axes, shifted by the (constant) maximum so nothing overflows."""
     axes = normalize_axis(axis, a.ndim)
-    shift = a.data.max(axis=axes, keepdims=True)
-    shift = np.where(np.isfinite(shift), shift, 0)
+    if a.data.size == 0:  # over no elements log(0) = -inf (as PyTorch); nothing to shift
+        shift = np.zeros([1 if i in axes else n for i, n in enumerate(a.shape)], a.dtype)
+    else:
+        shift = a.data.max(axis=axes, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0)
     out = log(sum(exp(a - shift), axes, keepdims=True)) + shift
     return out if keepdims else movement.squeeze(out, axes)
 

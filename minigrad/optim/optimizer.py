@@ -9,6 +9,8 @@ import math
 import numbers
 from collections import defaultdict
 
+import numpy as np
+
 from ..tensor import Tensor
 
 
@@ -70,12 +72,21 @@ class Optimizer:
         is called first if given and its value returned. With `maximize` the update is the
         one for the negated gradient: gradient ascent."""
         loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            for p in group["params"]:
+        for group_index, group in enumerate(self.param_groups):
+            for index, p in enumerate(group["params"]):
                 if p.grad is not None:
+                    if getattr(p.grad, "shape", None) != p.data.shape:  # NumPy would broadcast
+                        self._refuse_grad(group_index, index, p)
                     grad = -p.grad if group.get("maximize", False) else p.grad
                     self.update(p.data, grad, self.state[p], group)
         return loss
+
+    def _refuse_grad(self, group_index, index, p):
+        names = self.param_groups[group_index].get("param_names")
+        which = repr(names[index]) if names else f"{index} of parameter group {group_index}"
+        raise ValueError(f"{type(self).__name__}.step: the .grad of parameter {which} has "
+                         f"shape {tuple(np.shape(p.grad))}, but the parameter has shape "
+                         f"{tuple(p.data.shape)}; a gradient must have its parameter's shape")
 
     def update(self, param, grad, state, group):
         raise NotImplementedError(f"{type(self).__name__} must define update")
