@@ -33,13 +33,13 @@ def _conv_bn_leaky(in_channels, out_channels, kernel_size=3):
 class YOLO(nn.Module):
     """YOLOv1 on a stride-8 backbone: images of 8S x 8S pixels give the S x S grid.
 
-    backbone: conv-BN-leaky units of width, 2 width, 4 width, 8 width channels with a
-    2x2 max-pool after each of the first three, then a 3x3 unit; head: a 1x1 conv to
-    B*5 + C channels per cell. Deviations from the paper, both to keep the outputs in the
-    ranges yolo_decode reads: the head is convolutional (each cell sees a 38 + pixel
-    receptive field, not the whole image through fully connected layers); and its raw
-    outputs pass through sigmoids (x, y, confidence), a squared sigmoid (w, h: the net
-    predicts sqrt(w) in (0, 1), as the paper's) and a softmax over the classes.
+    backbone: conv-BN-leaky units of width, 2 width and 4 width channels, each followed by
+    a 2x2 max-pool, then two units of 8 width; head: a 1x1 conv to B*5 + C channels per
+    cell. Two deviations from the paper: the head is convolutional (each cell sees a
+    54-pixel receptive field, not the whole image through fully connected layers), light
+    enough for 64x64 images on a CPU; and, to keep the outputs in the ranges yolo_decode
+    reads, the raw outputs pass through sigmoids (x, y, confidence), a squared sigmoid (w, h:
+    the net predicts sqrt(w) in (0, 1), as the paper's) and a softmax over the classes.
 
     Shapes: images (N, 3, 8S, 8S) -> grid (N, S, S, B*5 + C) -> detections or losses.
     """
