@@ -64,6 +64,17 @@ def test_segment_run_writes_every_file(tmp_path, capsys):
     assert without_seconds(meta["history"]) == without_seconds(history)
 
 
+def test_diagnostics_draw_the_first_and_last_epochs_and_change_nothing(tmp_path):
+    assert segment(tmp_path / "plain", epochs=3) == 0
+    assert segment(tmp_path / "watched", "--diagnostics", epochs=3) == 0
+    assert sorted(os.listdir(tmp_path / "watched" / "diagnostics")) == [
+        f"epoch{epoch}_{name}.png" for epoch in (1, 3)
+        for name in ("activations", "gradients", "update_ratios")]
+    plain = json.loads((tmp_path / "plain" / "metrics.json").read_text())
+    watched = json.loads((tmp_path / "watched" / "metrics.json").read_text())
+    assert without_seconds(watched) == without_seconds(plain)  # the hooks only read
+
+
 def test_the_metrics_are_those_of_the_saved_model(tmp_path):
     """val_miou in metrics.json is what vision.mean_iou gives for the checkpoint's model on
     the validation set, computed here from scratch."""

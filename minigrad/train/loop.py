@@ -13,6 +13,7 @@ once per epoch. A frozen encoder (`--freeze-encoder`, until `--unfreeze-at`) get
 gradients and runs in eval mode, so neither its weights nor its BatchNorm running
 statistics change.
 """
+import contextlib
 import json
 import os
 import sys
@@ -22,13 +23,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 from tqdm import tqdm
 
-from .. import optim
+from .. import nn, optim
 from ..data import DataLoader
+from ..diagnostics import (Monitor, plot_activation_histograms, plot_gradient_histograms,
+                           plot_update_ratios)
 from ..random import Generator, default_generator, manual_seed
 from ..serialization import load, save
 from ..tensor import no_grad
 
 CHECKPOINT, METRICS = "checkpoint.npz", "metrics.json"
+MONITORED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)  # the layers --diagnostics draws
 
 
 class OptionError(ValueError):
@@ -150,23 +154,31 @@ class Run:
                 module.eval()
 
     def train_epoch(self, epoch):
-        """One pass over the training data; returns the mean loss per sample."""
+        """One pass over the training data; returns the mean loss per sample. With
+        --diagnostics, the first and last epochs are recorded by a Monitor (figures in
+        diagnostics/)."""
         self.set_mode(epoch)
         n, batch_size = len(self.train_set), self.args.batch_size
         total, seen = 0.0, 0
+        monitor = (Monitor(self.model, MONITORED) if self.args.diagnostics
+                   and epoch in (1, self.args.epochs) else None)
         bar = tqdm(total=n, desc=f"epoch {epoch}/{self.args.epochs}", unit="img",
                    leave=False, file=sys.stderr, dynamic_ncols=True)
         with bar:
             for batch in self.train_loader:
                 size = min(batch_size, n - seen)  # the loader's batches, the last one short
-                loss = self.task.loss(self.model, batch)
-                self.optimizer.zero_grad()
-                loss.backward()
-                self.optimizer.step()
+                with monitor.record() if monitor else contextlib.nullcontext():
+                    loss = self.task.loss(self.model, batch)
+                    self.optimizer.zero_grad()
+                    loss.backward()
+                    self.optimizer.step()
                 total, seen = total + loss.item() * size, seen + size
                 bar.set_postfix(loss=f"{loss.item():.4f}")
                 bar.update(size)
         self.scheduler.step()
+        if monitor:
+            monitor.remove()
+            save_diagnostics(monitor, os.path.join(self.out, "diagnostics"), epoch)
         return total / seen
 
     @no_grad()
@@ -296,6 +308,19 @@ def load_pretrained(model, path, encoder_names):
                          f"model's names and under {', '.join(encoder_names)})")
     model.load_state_dict({**own, **best})
     return f"loaded {len(best)} of {len(own)} arrays of the model from {path}"
+
+
+def save_diagnostics(monitor, folder, epoch):
+    """Histograms of the monitored layers' outputs and output gradients, and |dw| / |w| per
+    step, over one epoch: epoch{N}_activations.png, epoch{N}_gradients.png and
+    epoch{N}_update_ratios.png in `folder`."""
+    os.makedirs(folder, exist_ok=True)
+    for name, plot in (("activations", plot_activation_histograms),
+                       ("gradients", plot_gradient_histograms),
+                       ("update_ratios", plot_update_ratios)):
+        fig = plot(monitor)
+        fig.savefig(os.path.join(folder, f"epoch{epoch}_{name}.png"), dpi=90)
+        plt.close(fig)
 
 
 def epoch_line(metrics, epochs, names):

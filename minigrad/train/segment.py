@@ -100,8 +100,8 @@ def save_predictions(model, dataset, path, count=6, title=None):
         axes[0, i].imshow(images[i].transpose(1, 2, 0))
         overlay_mask(None, masks[i], len(CLASSES), alpha=1.0, ax=axes[1, i])
         overlay_mask(None, predicted[i], len(CLASSES), alpha=1.0, ax=axes[2, i])
-        axes[2, i].set_title(f"IoU {mean_iou(predicted[i], masks[i], len(CLASSES)):.2f}",
-                             fontsize=9)
+        axes[2, i].set_xlabel(f"IoU {mean_iou(predicted[i], masks[i], len(CLASSES)):.2f}",
+                              fontsize=9)
     for row, label in enumerate(("image", "true mask", "predicted")):
         axes[row, 0].set_ylabel(label)
     for ax in axes.ravel():
@@ -112,7 +112,7 @@ def save_predictions(model, dataset, path, count=6, title=None):
     miou = mean_iou(predicted, masks, len(CLASSES))
     fig.suptitle(title or f"predictions on validation images (mIoU of these {count}: "
                           f"{miou:.3f})")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return miou
