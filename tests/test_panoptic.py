@@ -3,7 +3,8 @@ void pixels taken out of predictions and unmatched predictions that are mostly v
 import numpy as np
 import pytest
 
-from minigrad.vision import panoptic_quality
+from minigrad.data import ShapesDataset
+from minigrad.vision import instances_to_panoptic, panoptic_quality
 
 V = 9  # a category in neither things nor stuffs: void in the ground truth
 # category 0 (background) is stuff; 1 and 2 are things. Each cell: (category, instance id)
@@ -97,3 +98,26 @@ def test_panoptic_refuses_bad_input():
         panoptic_quality(PRED, TARGET, [1, 2], [0, 1])
     with pytest.raises(ValueError, match="categories must be >= 0"):
         panoptic_quality(PRED, TARGET, [1, 2], [-1, 0])
+
+
+def test_instances_to_panoptic_by_hand():
+    # two overlapping 2x2 instances on a 3x3 image; the second scores higher and keeps the
+    # shared pixel (1, 1); a third scores below the threshold and is dropped
+    masks = np.zeros((3, 3, 3), bool)
+    masks[0, :2, :2] = masks[1, 1:, 1:] = masks[2, 0, 2] = True
+    panoptic = instances_to_panoptic(masks, [0, 2, 1], scores=[0.6, 0.9, 0.3])
+    np.testing.assert_array_equal(panoptic[..., 0], [[1, 1, 0], [1, 3, 3], [0, 3, 3]])
+    np.testing.assert_array_equal(panoptic[..., 1], [[1, 1, 0], [1, 2, 2], [0, 2, 2]])
+    with pytest.raises(ValueError, match="3 masks, 2 labels and 3 scores"):
+        instances_to_panoptic(masks, [0, 2], scores=[0.6, 0.9, 0.3])
+
+
+def test_instances_to_panoptic_follows_the_semantic_masks():
+    data = ShapesDataset(3, 32, 1, 4, seed=0)
+    for i in range(3):
+        _, target = data[i]
+        panoptic = instances_to_panoptic(target["masks"], target["labels"])
+        np.testing.assert_array_equal(panoptic[..., 0], target["semantic_mask"])
+        assert len(np.unique(panoptic[..., 1])) == len(target["labels"]) + 1  # + background
+        result = panoptic_quality(panoptic, panoptic, things=[1, 2, 3], stuffs=[0])
+        assert result["pq"] == 1.0

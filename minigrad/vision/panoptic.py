@@ -112,3 +112,39 @@ def panoptic_quality(preds, targets, things, stuffs):
                 else float("nan")
     result["per_class"] = per_class
     return result
+
+
+def instances_to_panoptic(masks, labels, scores=None, score_threshold=0.5):
+    """A panoptic segmentation (H, W, 2) from instance masks over one background stuff
+    category: instance k paints its pixels with category 1 + labels[k] and instance id
+    1 + k; where instances overlap, the higher score wins (the merging heuristic of
+    Kirillov et al., sec. 7: things by confidence, each pixel given once); pixels no
+    instance covers are background, category 0 and id 0.
+
+    masks: (K, H, W) or (K, 1, H, W) bool, or probabilities binarised at 0.5; labels (K,)
+    0-based classes; scores (K,) or None (ground truth: every instance, in order, none
+    overlapping); instances scoring below score_threshold are dropped. The categories then
+    follow ShapesDataset's semantic_mask (0 background, 1 + class): use
+    panoptic_quality(..., things=range(1, C + 1), stuffs=[0]).
+    """
+    masks = np.asarray(masks.data if isinstance(masks, Tensor) else masks)
+    if masks.ndim == 4 and masks.shape[1] == 1:
+        masks = masks[:, 0]
+    if masks.ndim != 3:
+        raise ValueError(f"instances_to_panoptic: masks of shape {masks.shape}; expected "
+                         f"(K, H, W) or (K, 1, H, W)")
+    labels = np.asarray(labels).reshape(-1).astype(np.int64)
+    scores = np.ones(len(masks)) if scores is None else np.asarray(scores, float).reshape(-1)
+    if not len(masks) == len(labels) == len(scores):
+        raise ValueError(f"instances_to_panoptic: {len(masks)} masks, {len(labels)} labels "
+                         f"and {len(scores)} scores; expected one of each per instance")
+    binary = masks if masks.dtype == bool else masks > 0.5
+    panoptic = np.zeros(masks.shape[1:] + (2,), np.int64)
+    taken = np.zeros(masks.shape[1:], bool)
+    for k in np.argsort(-scores, kind="mergesort"):  # best first; ties keep their order
+        if scores[k] < score_threshold:
+            break
+        paint = binary[k] & ~taken
+        panoptic[paint] = (1 + labels[k], 1 + k)
+        taken |= paint
+    return panoptic
