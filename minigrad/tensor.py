@@ -931,13 +931,20 @@ class Tensor:
     def zero_(self): return self._write(ops.fill, 0)
     __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
 
+    # PyTorch's checks on the parameters of the draws (NaN fails every comparison)
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        if not std >= 0:
+            raise ValueError(f"normal_: std must be >= 0, got {std}")
         return self.fill_(Tensor(rng(generator).normal(mean, std, self.shape), dtype=self.dtype))
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        if not (a <= b and np.isfinite(a) and np.isfinite(b)):
+            raise ValueError(f"uniform_: expects a finite range a <= b, got a={a}, b={b}")
         return self.fill_(Tensor(rng(generator).uniform(a, b, self.shape), dtype=self.dtype))
 
     def bernoulli_(self, p=0.5, *, generator=None):
+        if not np.all((np.asarray(p) >= 0) & (np.asarray(p) <= 1)):
+            raise ValueError(f"bernoulli_: p must be in [0, 1], got {p}")
         return self.fill_(Tensor(rng(generator).random(self.shape) < p, dtype=self.dtype))
 
     def scatter_(self, dim, index, src=None, *, value=None, reduce=None):

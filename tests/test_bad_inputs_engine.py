@@ -631,3 +631,63 @@ def test_bad_hyperparameters_are_refused_naming_them(name, value, optimiser):
     assume(name in accepted)
     with pytest.raises((ValueError, TypeError), match=f"{optimiser}: {name} must be"):
         getattr(mg.optim, optimiser)([mg.zeros(2, requires_grad=True)], **{name: value})
+
+
+def test_optimiser_state_of_the_wrong_shape_is_refused_before_loading():
+    p = mg.zeros(3, requires_grad=True)
+    source = mg.optim.Adam([p])
+    p.grad = np.ones(3, np.float32)
+    source.step()
+    state = source.state_dict()
+    state["state"][0]["exp_avg"] = np.zeros(1)
+    target = mg.optim.Adam([mg.zeros(3, requires_grad=True)], lr=0.5)
+    with pytest.raises(ValueError, match=r"state 'exp_avg' of parameter 0 has shape \(1,\), "
+                                         r"but the parameter has shape \(3,\)"):
+        target.load_state_dict(state)
+    assert not target.state and target.param_groups[0]["lr"] == 0.5  # nothing loaded
+
+
+@given(value=st.sampled_from([float("nan"), -0.5, float("-inf"), "0.1"]),
+       schedule=st.sampled_from(["StepLR", "MultiStepLR", "ExponentialLR", "OneCycleLR"]))
+def test_schedules_refuse_nan_and_negative_rates_naming_them(value, schedule):
+    sched = mg.optim.lr_scheduler
+    optimiser = mg.optim.SGD([mg.zeros(2, requires_grad=True)], lr=0.1, momentum=0.9)
+    make, name = {"StepLR": (lambda: sched.StepLR(optimiser, 2, gamma=value), "gamma"),
+                  "MultiStepLR": (lambda: sched.MultiStepLR(optimiser, [2], gamma=value),
+                                  "gamma"),
+                  "ExponentialLR": (lambda: sched.ExponentialLR(optimiser, value), "gamma"),
+                  "OneCycleLR": (lambda: sched.OneCycleLR(optimiser, value, total_steps=5),
+                                 "max_lr")}[schedule]
+    with pytest.raises((ValueError, TypeError), match=f"{schedule}: {name} must be"):
+        make()
+
+
+@given(milestone=st.sampled_from([2.5, "3", None, -1]))
+def test_milestones_must_be_non_negative_ints(milestone):
+    optimiser = mg.optim.SGD([mg.zeros(2, requires_grad=True)], lr=0.1)
+    with pytest.raises((ValueError, TypeError), match="MultiStepLR: milestones must be"):
+        mg.optim.lr_scheduler.MultiStepLR(optimiser, [1, milestone])
+
+
+# --- in-place draws and conversions ------------------------------------------------------
+
+@given(std=st.sampled_from([float("nan"), -1.0, -1e-12]),
+       bounds=st.sampled_from([(float("nan"), 1.0), (0.0, float("inf")), (2.0, 1.0),
+                               (-float("inf"), 0.0)]),
+       p=st.sampled_from([float("nan"), -0.5, 1.5]))
+def test_in_place_draws_check_their_parameters(std, bounds, p):
+    x = mg.zeros(4)
+    with pytest.raises(ValueError, match="normal_: std must be >= 0"):
+        x.normal_(0.0, std)
+    with pytest.raises(ValueError, match="uniform_: expects a finite range a <= b"):
+        x.uniform_(*bounds)
+    with pytest.raises(ValueError, match=r"bernoulli_: p must be in \[0, 1\]"):
+        x.bernoulli_(p)
+    np.testing.assert_array_equal(x.data, np.zeros(4))  # nothing was written
+
+
+@given(dtype=st.sampled_from([object, "U2", "S1", "datetime64[s]"]),
+       how=st.sampled_from(["to", "astype", "type"]))
+def test_converting_to_a_non_numeric_dtype_is_refused(dtype, how):
+    with pytest.raises(TypeError, match="is not a tensor dtype"):
+        getattr(mg.ones(2), how)(np.dtype(dtype))  # (a string in to() names a device)

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import dtypes, kernels
 from ..errors import InvalidArgument
-from ..tensor import Function, Tensor
+from ..tensor import Function, Tensor, _numeric_dtype
 
 
 # PyTorch's type promotion. Operands rank by kind: tensors with dims, then 0-d tensors, then
@@ -381,7 +381,7 @@ class AsType(Function):
 def astype(a, dtype):
     """`a` in `dtype`; a cast to an integer or bool dtype leaves the graph (no gradient can
     flow through it), as in PyTorch."""
-    dtype = np.dtype(dtype)
+    dtype = _numeric_dtype(dtype)
     if dtype.kind not in "fc":
         return Tensor._wrap(a.data.astype(dtype), False, None)
     return AsType.apply(a, dtype=dtype)

@@ -8,6 +8,7 @@ so two schedulers on one optimizer compose, and a rate changed by hand is carrie
 the base rates; SequentialLR uses that jump to restart a schedule at its milestone.
 """
 import math
+import numbers
 import types
 import warnings
 from bisect import bisect_right
@@ -128,6 +129,7 @@ class StepLR(_ScaledLR):
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         _check_count("StepLR", "step_size", step_size)
+        check_number("StepLR", "gamma", gamma)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -140,6 +142,9 @@ class MultiStepLR(_ScaledLR):
     (a milestone listed twice decays twice)."""
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        for milestone in milestones:
+            _check_count("MultiStepLR", "milestones", milestone, low=0)
+        check_number("MultiStepLR", "gamma", gamma)
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -186,6 +191,7 @@ class ExponentialLR(_ScaledLR):
     """scale = gamma ** epoch: decay by gamma every epoch."""
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
+        check_number("ExponentialLR", "gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -211,7 +217,7 @@ class CosineAnnealingLR(_ScaledLR):
     restarts): from base_lr down to eta_min at epoch T_max, back up after it."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if T_max <= 0:
+        if not 0 < T_max < math.inf:  # (NaN fails too)
             raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
@@ -404,6 +410,8 @@ class OneCycleLR(LRScheduler):
             total_steps = epochs * steps_per_epoch
         if total_steps <= 0:
             raise ValueError(f"OneCycleLR: total_steps must be positive, got {total_steps}")
+        for value in max_lr if isinstance(max_lr, (list, tuple)) else [max_lr]:
+            check_number("OneCycleLR", "max_lr", value)
         if not 0 <= pct_start <= 1:
             raise ValueError(f"OneCycleLR: pct_start must lie in [0, 1], got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
@@ -571,7 +579,7 @@ def _per_group(name, value, groups, owner="OneCycleLR"):
 
 def _check_count(owner, name, value, low=1):
     """Raise unless `value` is an int >= low (TypeError for a non-int, ValueError if small)."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{owner}: {name} must be an int, got {value!r} "
                         f"({type(value).__name__})")
     if value < low:

@@ -116,6 +116,15 @@ class Optimizer:
                              f"groups have sizes {[len(s['params']) for s in saved_groups]}, "
                              f"this optimizer's "
                              f"{[len(g['params']) for g in self.param_groups]}")
+        for saved, group in zip(saved_groups, self.param_groups):  # check all, then load
+            for index, p in zip(saved["params"], group["params"]):
+                for key, value in state_dict["state"].get(index, {}).items():
+                    if isinstance(value, np.ndarray) and value.ndim and \
+                            value.shape != p.data.shape:
+                        raise ValueError(f"{type(self).__name__}.load_state_dict: state "
+                                         f"{key!r} of parameter {index} has shape "
+                                         f"{value.shape}, but the parameter has shape "
+                                         f"{p.data.shape}")
         self.state = defaultdict(dict)
         for saved, group in zip(saved_groups, self.param_groups):
             for index, p in zip(saved["params"], group["params"]):
