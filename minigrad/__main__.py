@@ -3,11 +3,12 @@
 `gradcheck` checks every op of the catalog (minigrad/catalog.py) against finite
 differences and prints one table row per op. `demo` trains a small MLP (nn.Linear layers,
 optim.Adam) on three interleaved spirals, saves a picture of the decision regions it
-learnt, then runs the same gradchecks and prints their summary (the table is
-`gradcheck`'s). `train TASK` trains a model of the zoo on generated data (minigrad/train/:
-the loop and one class per task), writing metrics, checkpoints and pictures into --out.
-`convert FILE.pth OUT.npz` turns a PyTorch checkpoint's state_dict into
-the .npz that `mg.load` reads (needs torch).
+learnt, trains a small U-Net on the shapes data and draws its masks (the `train segment`
+command on a small configuration), then runs the same gradchecks and prints their summary
+(the table is `gradcheck`'s). `train TASK` trains a network of the zoo on generated data
+(minigrad/train/: the loop and one class per task), writing metrics, checkpoints and
+pictures into --out. `convert FILE.pth OUT.npz` turns a PyTorch checkpoint's state_dict
+into the .npz that `mg.load` reads (needs torch).
 """
 import argparse
 import os
@@ -29,6 +30,7 @@ from .random import manual_seed
 from .serialization import load, save
 from .tensor import Tensor, no_grad
 from .train import CHECKPOINT, TASKS, OptionError, Run, read_meta
+from .train.segment import save_predictions
 from .viz import plot_decision_boundary
 
 
@@ -37,8 +39,9 @@ def main(argv=None):
                                      description="minigrad from the command line")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("gradcheck", help="gradcheck every op in the catalog, print a table")
-    demo = commands.add_parser("demo", help="train an MLP on three spirals, plot its "
-                                            "decision boundary, then gradcheck every op")
+    demo = commands.add_parser("demo", help="train an MLP on three spirals and a U-Net on "
+                                            "shapes, plot what they learnt, then gradcheck "
+                                            "every op")
     demo.add_argument("--epochs", type=_at_least(1), default=200,
                       help="full-batch steps, at least 1 (default 200)")
     demo.add_argument("--out", type=_folder, default="out",
@@ -62,6 +65,10 @@ def main(argv=None):
     # the demo: learning first, then the evidence that the gradients it used are right
     predict, X, y = train_spirals(args.epochs, args.seed)
     print(f"wrote {save_decision_boundary(predict, X, y, args.out)}")
+    picture = train_segmentation(train_parsers["segment"], args.out, args.seed)
+    if picture is None:  # Ctrl-C while training: the run kept its last epoch
+        return 130
+    print(f"wrote {picture}")
     return 0 if gradcheck_summary() else 1
 
 
@@ -261,6 +268,35 @@ def train_spirals(epochs, seed, lr=0.01):
     print(f"final training accuracy {accuracy:.1%}, trained in "
           f"{time.perf_counter() - start:.1f} s")
     return predict, X, y
+
+
+# the demo's segmentation run: small enough for about a minute on two cores
+SEGMENTATION_DEMO = ["--model", "unet", "--base-channels", "8", "--size", "32",
+                     "--train-images", "600", "--val-images", "100", "--epochs", "4",
+                     "--batch-size", "16", "--lr", "3e-3"]
+
+
+def train_segmentation(parser, folder, seed):
+    """`train segment` with SEGMENTATION_DEMO's options into folder/segmentation_run, then
+    folder/segmentation.png: validation images, true and predicted masks, and the
+    validation mIoU. Returns the picture's path, or None if Ctrl-C stopped the training."""
+    args = parser.parse_args([*SEGMENTATION_DEMO, "--seed", str(seed), "--out",
+                              os.path.join(folder, "segmentation_run")])
+    run = Run(TASKS["segment"](args))
+    print(f"training a U-Net (width {args.base_channels}) on {args.train_images} shapes "
+          f"images of {args.size}x{args.size} for {args.epochs} epochs")
+    start = time.perf_counter()
+    if run.fit() != 0:
+        return None
+    miou = run.history[-1]["val_miou"]
+    print(f"validation mIoU {miou:.3f} after {time.perf_counter() - start:.0f} s")
+    path = os.path.join(folder, "segmentation.png")
+    run.model.eval()
+    with no_grad():
+        save_predictions(run.model, run.val_set, path, count=8,
+                         title=f"U-Net on {args.size}x{args.size} shapes: validation mIoU "
+                               f"{miou:.3f} ({len(run.val_set)} images)")
+    return path
 
 
 def decision_boundary_axes(predict, X, y):

@@ -12,6 +12,17 @@ from minigrad.__main__ import decision_boundary_axes, main, train_spirals
 from minigrad.catalog import CASES, Case
 
 
+TINY_SEGMENTATION = ["--model", "unet", "--base-channels", "2", "--size", "16",
+                     "--train-images", "4", "--val-images", "3", "--epochs", "1",
+                     "--batch-size", "4"]
+
+
+@pytest.fixture(autouse=True)
+def tiny_segmentation_demo(monkeypatch):
+    """The demo's U-Net run at a few images (its full size takes about a minute)."""
+    monkeypatch.setattr("minigrad.__main__.SEGMENTATION_DEMO", TINY_SEGMENTATION)
+
+
 def test_gradcheck_prints_one_passing_row_per_op(capsys):
     assert main(["gradcheck"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -43,7 +54,11 @@ def test_demo_trains_first_then_summarises_the_gradchecks(tmp_path, capsys):
     summary = re.search(rf"gradcheck: all {len(CASES)} ops agree with finite differences; "
                         r"worst error \d\.\de-\d\d \((.+)\)\n", out)
     assert summary and summary.group(1) in [case.name for case in CASES]
-    assert out.index("final training accuracy") < summary.start()
+    assert out.index("final training accuracy") < out.index("validation mIoU") < summary.start()
+    segmentation = tmp_path / "pictures" / "segmentation.png"
+    assert segmentation.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {segmentation}" in out
+    assert (tmp_path / "pictures" / "segmentation_run" / "metrics.json").exists()
     assert " | " not in out
     assert "python -m minigrad gradcheck" in out[summary.end():]
 

@@ -303,9 +303,9 @@ def load_pretrained(model, path, encoder_names):
         if len(matched) > len(best):
             best = matched
     if not best:
-        raise OptionError(f"argument --pretrained: {path}: none of its {len(arrays)} arrays matches a "
-                         f"parameter or buffer of the model by name and shape (tried the "
-                         f"model's names and under {', '.join(encoder_names)})")
+        raise OptionError(f"argument --pretrained: {path}: none of its {len(arrays)} arrays "
+                          f"matches a parameter or buffer of the model by name and shape "
+                          f"(tried the model's names and under {', '.join(encoder_names)})")
     model.load_state_dict({**own, **best})
     return f"loaded {len(best)} of {len(own)} arrays of the model from {path}"
 
