@@ -32,9 +32,10 @@ Stats.__doc__ = """What one layer's values looked like over everything recorded.
 the share of tanh outputs with |y| > 0.99 or sigmoid outputs outside [0.01, 0.99], None for
 other layers and for gradients."""
 
-BINS = 64  # a multiple of 4, so a histogram's range can double by merging pairs of bins
+BINS = 512  # fine enough for heavy-tailed gradients; a multiple of 4 (see _Summary)
 SATURATION_MARGIN = 0.01  # a tanh or sigmoid output within this of a bound is saturated
 RELU_FAMILY = (nn.ReLU, nn.ReLU6)  # outputs exactly 0 below the kink: a unit can die
+DRAWN_BINS = 60  # about as many bars as a plot shows across its x axis
 UPDATE_RATIO_RULE = 1e-3  # the rule of thumb for |dw| / |w| per step
 
 
@@ -46,7 +47,8 @@ class _Summary:
     middle half of the new bins, so the counts stay exact (values lie strictly inside the
     range, so every bin is half-open, [a, b), before and after a merge). Non-finite values
     (an overflowed layer) count in the mean and std (which become inf or nan) but not in the
-    histogram.
+    histogram. Float arrays are read in their own precision (no float64 copy of a float32
+    activation), with sums accumulated in float64.
     """
 
     def __init__(self, saturated=None):
@@ -57,34 +59,46 @@ class _Summary:
         self.half_width = None
 
     def add(self, values):
-        v = np.asarray(values, np.float64).ravel()
+        v = np.asarray(values).ravel()
+        if not np.issubdtype(v.dtype, np.floating):
+            v = v.astype(np.float64)
         if v.size == 0:
             return
-        # Chan et al.'s merge of (count, mean, sum of squared deviations) of two samples
-        batch_mean = v.mean()
-        batch_m2 = np.square(v - batch_mean).sum()
-        total = self.count + v.size
-        delta = batch_mean - self.mean
-        self.m2 += batch_m2 + delta ** 2 * self.count * v.size / total
-        self.mean += delta * v.size / total
+        # Chan et al.'s merge of (count, mean, sum of squared deviations) of two samples;
+        # inf and nan (an overflowed layer) propagate into them without a warning
+        with np.errstate(invalid="ignore", over="ignore"):
+            batch_mean = v.mean(dtype=np.float64)
+            deviations = v - v.dtype.type(batch_mean)
+            batch_m2 = np.square(deviations, out=deviations).sum(dtype=np.float64)
+            total = self.count + v.size
+            delta = batch_mean - self.mean
+            self.m2 += batch_m2 + delta ** 2 * self.count * v.size / total
+            self.mean += delta * v.size / total
         self.count = total
         self.zeros += int(np.count_nonzero(v == 0))
         if self.saturated is not None:
             self.n_saturated += int(np.count_nonzero(self.saturated(v)))
-        finite = v[np.isfinite(v)]
-        if finite.size:
-            self._add_to_histogram(finite)
+        smallest, largest = v.min(), v.max()  # nan if any value is nan
+        if not (np.isfinite(smallest) and np.isfinite(largest)):
+            v = v[np.isfinite(v)]
+            if v.size == 0:
+                return
+            smallest, largest = v.min(), v.max()
+        self._add_to_histogram(v, max(-float(smallest), float(largest)))
 
-    def _add_to_histogram(self, finite):
-        largest = np.abs(finite).max()
+    def _add_to_histogram(self, finite, largest):
         if self.half_width is None:
             self.half_width = 2.0 ** (np.floor(np.log2(largest)) + 1) if largest > 0 else 1.0
         while largest >= self.half_width:
             merged = np.zeros_like(self.counts)
             merged[BINS // 4: 3 * BINS // 4] = self.counts.reshape(-1, 2).sum(axis=1)
             self.counts, self.half_width = merged, 2 * self.half_width
-        counts, _ = np.histogram(finite, BINS, range=(-self.half_width, self.half_width))
-        self.counts += counts
+        # bin i covers [(i - BINS/2) w, (i - BINS/2 + 1) w) with w = 2r / BINS a power of
+        # two: v / w is exact, and its floor is the bin (np.histogram, which cannot assume
+        # this, costs several times more)
+        scale = finite.dtype.type(BINS / (2 * self.half_width))
+        bins = np.floor(finite * scale).astype(np.intp) + BINS // 2
+        self.counts += np.bincount(bins, minlength=BINS)
 
     def stats(self):
         edges = np.linspace(-self.half_width, self.half_width, BINS + 1)
@@ -365,6 +379,25 @@ def _stats_of(source, method):
     return getattr(source, method)() if isinstance(source, Monitor) else source
 
 
+def _bulk_range(histograms, tail=1e-3):
+    """The x range holding all but a `tail` share at each end of every histogram's counts,
+    padded by 5 %: a few outliers would otherwise squeeze every row into a spike."""
+    lows, highs = [], []
+    for counts, edges in histograms:
+        cumulative = np.cumsum(counts) / max(counts.sum(), 1)
+        lows.append(edges[np.searchsorted(cumulative, tail)])
+        highs.append(edges[np.searchsorted(cumulative, 1 - tail) + 1])
+    pad = 0.05 * (max(highs) - min(lows))
+    return min(lows) - pad, max(highs) + pad
+
+
+def _merge_bins(counts, edges, visible, drawn=DRAWN_BINS):
+    """The histogram with groups of 2^k neighbouring bins merged, so that about `drawn` bins
+    (at least) fall in a `visible` width of the x axis: bars a reader can see."""
+    group = min(2 ** int(np.log2(max(visible / (edges[1] - edges[0]) / drawn, 1))), BINS)
+    return counts.reshape(-1, group).sum(axis=1), edges[::group]
+
+
 def _plot_histograms(stats, layers, axes, title, xlabel):
     import matplotlib.pyplot as plt
 
@@ -373,7 +406,8 @@ def _plot_histograms(stats, layers, axes, title, xlabel):
     if missing or not layers:
         raise ValueError(f"{title}: no record of layers {missing or layers}; recorded: "
                          f"{list(stats)}")
-    if axes is None:
+    new_figure = axes is None
+    if new_figure:
         fig, axes = plt.subplots(len(layers), 1, sharex=True, squeeze=False,
                                  figsize=(7, 0.9 + 0.75 * len(layers)))
         axes = axes[:, 0]
@@ -381,9 +415,11 @@ def _plot_histograms(stats, layers, axes, title, xlabel):
     elif len(axes) != len(layers):
         raise ValueError(f"{title}: axes must hold one Axes per layer ({len(layers)}), got "
                          f"{len(axes)}")
+    low, high = _bulk_range([stats[name].histogram for name in layers])
     for ax, name in zip(axes, layers):
         s = stats[name]
-        counts, edges = s.histogram
+        ax.set_xlim(low, high)
+        counts, edges = _merge_bins(*s.histogram, visible=high - low)
         ax.stairs(counts / max(counts.sum(), 1), edges, fill=True, color="C0")
         ax.set_yticks([])
         ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
@@ -391,15 +427,16 @@ def _plot_histograms(stats, layers, axes, title, xlabel):
         if s.fraction_saturated is not None:
             note += f"  saturated {s.fraction_saturated:.0%}"
         ax.text(0.99, 0.9, note, transform=ax.transAxes, ha="right", va="top", fontsize=7)
-    axes[-1].set_xlabel(xlabel)
-    fig = axes[0].figure
-    fig.tight_layout()
-    return fig
+    if new_figure:
+        axes[-1].set_xlabel(xlabel)
+        fig.tight_layout()
+    return axes[0].figure
 
 
 def plot_activation_histograms(source, layers=None, axes=None):
     """One histogram per layer of its outputs, rows sharing one x axis (a layer whose signal
-    shrinks is narrow on the page), each annotated with its mean, std, share of zeros and of
+    shrinks is narrow on the page; the axis spans all but the outer 0.1 % at each end of
+    every row), each annotated with its mean, std, share of zeros and of
     saturated units. `source`: a Monitor or its activation_stats(); `layers`: the names to
     draw (default all, in model order); `axes`: one Axes per layer to draw into (default a
     new pyplot figure; close it with plt.close(fig) in a script). Returns the Figure."""
@@ -438,12 +475,24 @@ def plot_update_ratios(source, parameters=None, ax=None):
     """|dw| / |w| of each parameter per record() block (optimiser step), log scale, with the
     1e-3 rule of thumb dashed: far above it the steps are too large (lower the learning
     rate), far below it the parameter hardly learns. `source`: a Monitor or its
-    update_ratios(history=True); `parameters`: names to draw (default all); `ax`: where to
+    update_ratios(history=True); `parameters`: names to draw (default: every parameter in a
+    dict; for a Monitor, its weight matrices and kernels, leaving out biases and norm
+    scales: a bias that starts at zero has no size to compare a step with); `ax`: where to
     draw (default a new figure). Returns the Figure."""
     import matplotlib.pyplot as plt
 
-    history = source.update_ratios(history=True) if isinstance(source, Monitor) else source
+    if isinstance(source, Monitor):
+        history = source.update_ratios(history=True)
+        if parameters is None:
+            parameters = [name for name, p in source.model.named_parameters()
+                          if p.ndim > 1 and name in history]
+    else:
+        history = source
     names = list(history) if parameters is None else list(parameters)
+    unknown = [name for name in names if name not in history]
+    if unknown:
+        raise ValueError(f"plot_update_ratios: no update ratios of parameters {unknown}; "
+                         f"recorded: {list(history)}")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.8))
     colours = plt.cm.viridis(np.linspace(0, 0.9, max(len(names), 1)))

@@ -106,10 +106,10 @@ def test_stats_of_known_values_across_batches():
     assert s.fraction_saturated is None
     counts, edges = s.histogram
     # the first batch's max |x| is 1 -> range [-2, 2] (strictly beyond it); the 3 doubles
-    # it -> [-4, 4], 64 bins of width 1/8: bin of v = (v + 4) * 8
-    np.testing.assert_array_equal(edges, np.linspace(-4, 4, 65))
-    expected = np.zeros(64, int)
-    for bin_index in (40, 24, 32, 36, 56, 32):
+    # it -> [-4, 4], 512 bins of width 1/64: bin of v = (v + 4) * 64
+    np.testing.assert_array_equal(edges, np.linspace(-4, 4, 513))
+    expected = np.zeros(512, int)
+    for bin_index in (320, 192, 256, 288, 448, 256):
         expected[bin_index] += 1
     np.testing.assert_array_equal(counts, expected)
 
@@ -126,7 +126,7 @@ def test_histogram_equals_numpys_over_all_values_on_its_final_bins(scales, seed)
     np.testing.assert_array_equal(counts, expected)
     assert np.abs(all_values).max() < edges[-1]  # every value inside the range
     assert s.mean == pytest.approx(all_values.mean(), abs=1e-12 * np.abs(all_values).max())
-    assert s.std == pytest.approx(all_values.std(), rel=1e-9)
+    assert s.std == pytest.approx(all_values.std(), rel=1e-6)  # float32 deviations
 
 
 def test_gradient_stats_are_the_gradients_of_each_output():
@@ -450,6 +450,21 @@ def test_dead_units_and_update_ratio_plots(trained_monitor):
     np.testing.assert_array_equal(lines["4.weight"].get_ydata(), history["4.weight"])
     np.testing.assert_array_equal(lines["4.weight"].get_xdata(), [1, 2, 3])
     assert lines["rule of thumb 1e-3"].get_ydata()[0] == 1e-3
+    assert set(lines) == {"0.weight", "2.weight", "4.weight", "rule of thumb 1e-3"}  # no bias
+    fig = diagnostics.plot_update_ratios(history, parameters=["4.bias"])
+    assert [line.get_label() for line in fig.axes[0].get_lines()][0] == "4.bias"
+    with pytest.raises(ValueError, match="'9.bias'"):
+        diagnostics.plot_update_ratios(history, parameters=["9.bias"])
+
+
+def test_histogram_x_axis_leaves_out_rare_outliers():
+    # one outlier in 10 000 sets the range to [-1024, 1024], 512 bins of width 4; the
+    # outer 10 values at each end (100 and 1000 above) lie in [-100, -96) and [96, 100]:
+    # with 5 % of 200 as padding the axis spans -110 to 110
+    values = np.r_[np.linspace(-100, 100, 9999), 1000.0]
+    fig = diagnostics.plot_activation_histograms(record_forward(nn.Identity(), values))
+    assert fig.axes[0].get_xlim() == pytest.approx((-110, 110))
+    plt.close(fig)
 
 
 def test_gradcheck_model_checks_dropout_with_one_mask_and_leaves_the_random_stream():
@@ -461,3 +476,31 @@ def test_gradcheck_model_checks_dropout_with_one_mask_and_leaves_the_random_stre
     mg.manual_seed(5)
     assert diagnostics.gradcheck_model(model, x, y, F.cross_entropy)
     np.testing.assert_array_equal(mg.rand(3).data, expected_next)
+
+
+def test_an_overflowed_layer_reports_inf_and_nan_and_keeps_a_histogram_of_the_rest():
+    with np.errstate(over="ignore"):
+        s = record_forward(nn.Identity(), [1.0, np.inf, -0.5]).activation_stats()["Identity"]
+    assert s.mean == np.inf and np.isnan(s.std)
+    assert s.histogram[0].sum() == 2 and s.histogram[1][-1] == 2.0
+
+
+def test_histogram_plot_merges_bins_to_about_sixty_visible_bars():
+    # values in [-1, 1): range [-2, 2], 512 bins of width 1/128; the axis shows about 2.2,
+    # i.e. 282 bins: groups of 4 (282 / 4 = 70 bars; groups of 8 would leave 35 < 60)
+    values = np.linspace(-1, 0.99, 4000)
+    fig = diagnostics.plot_activation_histograms(record_forward(nn.Identity(), values))
+    (bars,) = fig.axes[0].patches
+    heights, edges = bars.get_data().values, bars.get_data().edges
+    assert edges[1] - edges[0] == pytest.approx(4 / 128)
+    assert heights.sum() == pytest.approx(1.0)  # fractions of all values
+    plt.close(fig)
+
+
+def test_a_vanished_layer_is_one_bar_beside_a_wide_one():
+    wide, tiny = (record_forward(nn.Identity(), scale * np.linspace(-1, 1, 100))
+                  .activation_stats()["Identity"] for scale in (1, 1e-9))
+    fig = diagnostics.plot_activation_histograms({"wide": wide, "tiny": tiny})
+    (bar,) = fig.axes[1].patches
+    assert bar.get_data().values.tolist() == [1.0]  # all 512 bins in one: a spike at 0
+    plt.close(fig)
