@@ -74,14 +74,24 @@ def _has_float16(args):
     return any(isinstance(a, np.ndarray) and a.dtype == np.float16 for a in args)
 
 
-def __getattr__(name):
-    # `kernels.im2col(...)` resolves here on every call, so a switch takes effect at once.
-    if name.startswith("__"):
-        raise AttributeError(name)
-    kernel = getattr(backend(), name)
-
+def _float16_through_float32(name, kernel):
+    """`kernel`, except that a call with float16 arrays goes through _in_float32."""
     @functools.wraps(kernel)
     def call(*args):
         return _in_float32(name, kernel, *args) if _has_float16(args) else kernel(*args)
 
+    return call
+
+
+_calls = {}  # (backend module, kernel name) -> its wrapped kernel, made once
+
+
+def __getattr__(name):
+    # `kernels.im2col(...)` resolves here on every call, so a switch takes effect at once.
+    if name.startswith("__"):
+        raise AttributeError(name)
+    module = backend()
+    call = _calls.get((module, name))
+    if call is None:
+        call = _calls[(module, name)] = _float16_through_float32(name, getattr(module, name))
     return call

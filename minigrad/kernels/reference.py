@@ -264,7 +264,8 @@ def roi_pool_forward(x, batch_index, boxes, pooled_h, pooled_w, spatial_scale):
                 w1 = min(max(start_w + math.ceil((pw + 1) * bin_w), 0), width)
                 if h1 <= h0 or w1 <= w0:
                     continue
-                window = x[batch_index[k], :, h0:h1, w0:w1].reshape(channels, -1)  # (C, bin)
+                window = x[batch_index[k], :, h0:h1, w0:w1]
+                window = window.reshape(channels, (h1 - h0) * (w1 - w0))  # (C, bin), C >= 0
                 # torchvision scans with `if value > best`, so a NaN never wins unless it is
                 # the first pixel, and then nothing beats it
                 first = np.where(np.isnan(window), -np.inf, window).argmax(axis=1)

@@ -141,7 +141,8 @@ def _rois(boxes, n_images, spatial_scale, fn):
     """Boxes in either torchvision form -> (batch_index (K,) int64, corners (K, 4) float64),
     private copies, checked: finite corners within 2**24 once scaled, image indices that exist."""
     batch_index, corners = _parse_rois(boxes, n_images, fn)
-    scaled = np.abs(corners) * spatial_scale
+    with np.errstate(over="ignore"):  # an overflow to inf is refused just below
+        scaled = np.abs(corners) * spatial_scale
     if not np.all(scaled < _LARGEST_COORDINATE):  # NaN fails this too
         bad = corners[~np.all(scaled < _LARGEST_COORDINATE, axis=1)][0]
         raise ValueError(f"{fn}: boxes must hold finite coordinates below {_LARGEST_COORDINATE:g} "
