@@ -172,12 +172,6 @@ def profile_step(name, recipe):
     pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
 
-def load():
-    """The 1, 5 and 15 minute load averages, as /proc/loadavg gives them."""
-    with open("/proc/loadavg") as loadavg:
-        return " ".join(loadavg.read().split()[:3])
-
-
 def first_reaching(miou, seconds, goal):
     """'epoch E, M min' where the mIoU first reaches `goal` (time of the epochs so far),
     or 'not reached'."""
@@ -220,8 +214,8 @@ def main():
         print("PyTorch is not installed: minigrad's figures only")
     torch_epochs = min(args.torch_epochs or recipe["epochs"], recipe["epochs"])
     print(f"recipe: {json.dumps(recipe)}; {args.threads} threads in every pool; PyTorch runs "
-          f"{torch_epochs} of the {recipe['epochs']} epochs; load average {load()} at the "
-          f"start", flush=True)
+          f"{torch_epochs} of the {recipe['epochs']} epochs; load average "
+          f"{harness.load_average()} at the start", flush=True)
 
     columns = [("model", 13), ("parameters", 10), ("epochs", 6), ("wall min", 8),
                ("val mIoU", 8), ("goal", 6), ("reached at", 19), ("s/epoch", 7)]
@@ -246,7 +240,7 @@ def main():
                                                    else f" ({len(twin['miou'])} ep)"),
                       "yes" if run["layout"] == twin["layout"] else "NO"]
         table.row(*cells)
-    print(f"load average {load()} at the end. Goals: the val mIoU above within "
+    print(f"load average {harness.load_average()} at the end. Goals: the val mIoU above within "
           f"{MINUTES_GOAL} min of training; s/epoch (training pass + validation, median "
           f"over the epochs) <= {TIME_GOAL}x PyTorch's.")
 
