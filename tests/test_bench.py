@@ -24,7 +24,7 @@ def test_every_script_explains_its_options(script):
     done = subprocess.run([sys.executable, str(script), "--help"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "--repeats" in done.stdout and "--no-torch" in done.stdout
+    assert done.stdout.startswith("usage:") and script.name in done.stdout
 
 
 def test_quick_shortens_rounds_and_repeats():
