@@ -504,3 +504,11 @@ def test_a_vanished_layer_is_one_bar_beside_a_wide_one():
     (bar,) = fig.axes[1].patches
     assert bar.get_data().values.tolist() == [1.0]  # all 512 bins in one: a spike at 0
     plt.close(fig)
+
+
+def test_a_relu_shared_by_layers_of_two_widths_counts_the_units_of_both():
+    # as a Bottleneck's one ReLU after its width-4 convs and its 16-channel output: here 3
+    # features (one fires) and 5 features (none fires): 2 + 5 dead of 8
+    relu = nn.ReLU()
+    monitor = record_forward(relu, [[1.0, -1.0, -1.0]], [[-1.0] * 5])
+    assert monitor.dead_fraction() == {"ReLU": 7 / 8}
