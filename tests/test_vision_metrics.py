@@ -257,6 +257,9 @@ def test_mask_map_ranks_and_binarises_probabilities():
     preds, targets = _segm([second, first], [0.9, 0.8], [first])
     assert mean_average_precision(preds, targets, iou_thresholds=[0.5],
                                   iou_type="segm")["map"] == pytest.approx(0.5)
+    # an image without detections (torchvision's empty (0, 1, H, W) masks) scores 0
+    empty = dict(masks=np.zeros((0, 1, 20, 20)), scores=np.zeros(0), labels=np.zeros(0, int))
+    assert mean_average_precision([empty], targets, iou_type="segm")["map"] == 0.0
     # VOC's way works on masks too
     assert mean_average_precision(preds, targets, method="voc",
                                   iou_type="segm")["map"] == pytest.approx(0.5)

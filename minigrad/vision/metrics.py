@@ -128,7 +128,7 @@ def _read_masks(masks, name):
         raise ValueError(f"mean_average_precision: {name} of shape {masks.shape}; expected "
                          f"(K, H, W) or (K, 1, H, W)")
     binary = masks if masks.dtype == bool else masks > 0.5
-    return binary.reshape(len(binary), -1), masks.shape[1:]
+    return binary.reshape(len(binary), int(np.prod(masks.shape[1:]))), masks.shape[1:]
 
 
 def _read_regions(entry, name, iou_type):
