@@ -4,6 +4,7 @@ then a call into ops/. `import minigrad.functional as F` (also `minigrad.nn.func
 Each section belongs to one op family; errors name the argument and the shapes.
 """
 import numbers as _numbers
+import os as _os
 import warnings as _warnings
 
 import numpy as _np
@@ -486,7 +487,18 @@ def _adaptive_size(fn, x, output_size):
     if not isinstance(output_size, (tuple, list)) or len(output_size) != 2:
         raise ValueError(f"{fn}: output_size must be an int or a pair, got {output_size!r}")
     size = tuple(n if out is None else out for n, out in zip(x.shape[2:], output_size))
-    return _pool_pair(fn, "output_size", size, 1)
+    return _fits_in_memory(fn, "output_size", x, _pool_pair(fn, "output_size", size, 1))
+
+
+def _fits_in_memory(fn, arg, x, size):
+    """`size` (Ho, Wo), checked that an (N, C, Ho, Wo) output of x's dtype fits in this
+    machine's memory: a size of 10**12 would otherwise spend hours building index tables
+    before the allocation fails."""
+    n_bytes = x.shape[0] * x.shape[1] * size[0] * size[1] * x.dtype.itemsize
+    if n_bytes > _os.sysconf("SC_PAGE_SIZE") * _os.sysconf("SC_PHYS_PAGES"):
+        raise ValueError(f"{fn}: {arg} gives an output of size {size} for the input of shape "
+                         f"{x.shape}: {n_bytes // 2**30} GiB, more than this machine's memory")
+    return size
 
 
 def _pooled(out, indices, unbatched, return_indices):
@@ -656,6 +668,7 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
         if min(size) < 1:
             raise ValueError(f"{fn}: scale_factor {scale_factor} makes the input of shape "
                              f"{x.shape} into size {size}; expected at least 1x1")
+    size = _fits_in_memory(fn, "size" if scale_factor is None else "scale_factor", x, size)
     return _resample.interpolate(x, size, mode, bool(align_corners), scale_factor)
 
 

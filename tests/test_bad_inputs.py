@@ -386,15 +386,17 @@ def test_integer_running_buffers_are_refused():
 
 x4 = mg.tensor(np.ones((1, 2, 4, 4), np.float32))
 BAD_PARAMETERS = [
-    ("scale_factor", lambda v: F.interpolate(x4, scale_factor=v), [NAN, INF, -1.0, 0.0, "2"]),
-    ("size", lambda v: F.interpolate(x4, size=v), [0, -1, 2.5, (2, NAN)]),
+    ("scale_factor", lambda v: F.interpolate(x4, scale_factor=v),
+     [NAN, INF, -1.0, 0.0, "2", 1e300]),
+    ("size", lambda v: F.interpolate(x4, size=v), [0, -1, 2.5, (2, NAN), 10 ** 12]),
     ("beta", lambda v: F.smooth_l1_loss(x4, x4, beta=v), [NAN, -1.0]),
     ("label_smoothing", lambda v: F.cross_entropy(mg.tensor(np.ones((2, 3))), np.zeros(2, int),
                                                   label_smoothing=v), [NAN, -0.5, 1.5]),
     ("p", lambda v: F.dropout(x4, v), [NAN, -0.1, 1.1]),
     ("kernel_size", lambda v: F.max_pool2d(x4, v), [0, 2.0, NAN, (2,), True]),
     ("stride", lambda v: F.avg_pool2d(x4, 2, v), [0, 1.5, NAN]),
-    ("output_size", lambda v: F.adaptive_avg_pool2d(x4, v), [NAN, (2, 2, 2)]),
+    ("output_size", lambda v: F.adaptive_avg_pool2d(x4, v), [NAN, (2, 2, 2), 10 ** 12]),
+    ("output_size", lambda v: F.adaptive_max_pool2d(x4, v), [0, (1, 10 ** 11)]),
     ("stride", lambda v: F.conv2d(x4, mg.tensor(np.ones((1, 2, 1, 1), np.float32)), stride=v),
      [0, NAN, 1.5]),
     ("padding", lambda v: F.conv2d(x4, mg.tensor(np.ones((1, 2, 1, 1), np.float32)),
