@@ -270,10 +270,12 @@ def train_spirals(epochs, seed, lr=0.01):
     return predict, X, y
 
 
-# the demo's segmentation run: small enough for about a minute on two cores
-SEGMENTATION_DEMO = ["--model", "unet", "--base-channels", "8", "--size", "32",
-                     "--train-images", "600", "--val-images", "100", "--epochs", "4",
-                     "--batch-size", "16", "--lr", "3e-3"]
+# the demo's segmentation run, about a minute of CPU time (measured: 47 s user + 10 s system
+# on a loaded machine); it learns shape against background (validation mIoU about 0.33,
+# pixel accuracy 0.90) but this short run does not yet tell the three shapes apart
+SEGMENTATION_DEMO = ["--model", "unet", "--base-channels", "4", "--size", "32",
+                     "--train-images", "400", "--val-images", "100", "--epochs", "15",
+                     "--batch-size", "8", "--lr", "5e-3"]
 
 
 def train_segmentation(parser, folder, seed):
