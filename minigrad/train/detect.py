@@ -13,8 +13,10 @@ from .loop import Task
 
 # the input size must be a multiple of each net's total downsampling
 STRIDES = {"yolo": 8, "mask_rcnn_lite": 4}
+# mask_rcnn_lite with its docstring's recipe: half of the 32 ROIs per image positive
 MODELS = {"yolo": lambda size: detection.yolo(len(SHAPE_CLASSES), grid_size=size // 8),
-          "mask_rcnn_lite": lambda size: detection.mask_rcnn_lite(len(SHAPE_CLASSES))}
+          "mask_rcnn_lite": lambda size: detection.mask_rcnn_lite(
+              len(SHAPE_CLASSES), box_batch_size=32, box_positive_fraction=0.5)}
 SHOWN_SCORE = 0.5  # predictions.png draws the detections scoring at least this
 
 
