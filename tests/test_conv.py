@@ -156,6 +156,19 @@ def test_chunks_of_the_batch_give_the_same_numbers(jit, monkeypatch, kwargs):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("groups", [1, 2])
+def test_weight_gradient_on_maps_with_fewer_pixels_than_channels(jit, groups):
+    # 2x2 outputs and 12 output channels take the weight gradient's one-GEMM-per-group path
+    # (ResNet's layer4), conv and its transpose
+    rng = np.random.default_rng(5)
+    x = Tensor(rng.standard_normal((5, 4, 2, 2)), requires_grad=True)
+    w = Tensor(rng.standard_normal((12, 4 // groups, 3, 3)), requires_grad=True)
+    assert_gradcheck(lambda x, w: F.conv2d(x, w, padding=1, groups=groups), x, w, seed=0)
+    y = Tensor(rng.standard_normal((5, 12, 2, 2)), requires_grad=True)
+    assert_gradcheck(lambda y, w: F.conv_transpose2d(y, w, padding=1, groups=groups), y, w,
+                     seed=0)
+
+
 # --- gradients ----------------------------------------------------------------------------------
 
 @with_fixture

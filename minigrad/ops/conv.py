@@ -147,7 +147,17 @@ def _conv_weight_grad(x, grad, geometry, weight_shape):
     # times the activation's memory per layer for the life of the graph
     for chunk in _chunks(N, Cin, geometry, x.dtype):
         cols = _columns(x[chunk], geometry)  # (n, G, K, Ho*Wo)
-        dweight += np.matmul(grad[chunk], cols.transpose(0, 1, 3, 2)).sum(axis=0)
+        if Cout // G <= Ho * Wo:  # one GEMM per sample and group, then a sum over samples
+            dweight += np.matmul(grad[chunk], cols.transpose(0, 1, 3, 2)).sum(axis=0)
+            continue
+        # small maps (ResNet's 2x2 layer4): per-sample GEMMs would have an inner dimension
+        # of Ho*Wo and write n partial (Cout/G, K) products, more bytes than copying the
+        # columns (n*K*Ho*Wo per group) so that the samples lie side by side on the summed
+        # axis of one GEMM per group (measured: 76 -> 17 ms for 16x512x2x2, 3x3 -> 512)
+        n = chunk.stop - chunk.start
+        g = grad[chunk].transpose(1, 2, 0, 3).reshape(G, Cout // G, n * Ho * Wo)
+        c = cols.transpose(1, 2, 0, 3).reshape(G, Cin_g * kH * kW, n * Ho * Wo)
+        dweight += np.matmul(g, c.transpose(0, 2, 1))  # (G, Cout/G, n*Ho*Wo) @ (G, n*Ho*Wo, K)
     return dweight.reshape(weight_shape)
 
 
