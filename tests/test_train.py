@@ -217,3 +217,26 @@ def test_classify_run(tmp_path, capsys):
     assert "val_accuracy" in capsys.readouterr().out
     assert sorted(os.listdir(tmp_path)) == ["checkpoint.npz", "curves.png", "metrics.json",
                                             "predictions.png"]
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "nan"])
+def test_background_weight_must_be_in_zero_one(value, capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "segment", *TINY, "--background-weight", value])
+    assert "argument --background-weight: must be in (0, 1]" in capsys.readouterr().err
+
+
+def test_background_weight_is_the_weighted_mean_of_the_pixels_losses():
+    # sum_i w[y_i] * (-log softmax(z_i)[y_i]) / sum_i w[y_i], with w = (0.25, 1, 1, 1)
+    parser = argparse.ArgumentParser()
+    TASKS["segment"].add_arguments(parser)
+    args = parser.parse_args(["--background-weight", "0.25"])
+    logits = np.random.default_rng(0).standard_normal((2, 4, 3, 3)).astype(np.float32)
+    masks = np.random.default_rng(1).integers(0, 4, (2, 3, 3))
+    masks[0, 0, 0], masks[1, 2, 2] = 0, 3  # background and a shape both present
+    loss = TASKS["segment"](args).loss(lambda images: images, (mg.Tensor(logits), mg.Tensor(masks)))
+    z = logits.astype(np.float64).transpose(0, 2, 3, 1).reshape(-1, 4)
+    y = masks.ravel()
+    nll = np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(y)), y]
+    w = np.where(y == 0, 0.25, 1.0)
+    np.testing.assert_allclose(loss.item(), (w * nll).sum() / w.sum(), rtol=1e-5)
