@@ -115,36 +115,33 @@ def _check_probability(owner, p):
         raise ValueError(f"{owner}: p must be a probability in [0, 1], got {p!r}")
 
 
-class RandomHorizontalFlip(Transform):
+class _RandomFlip(Transform):
+    """Mirror along `axis` with probability p, image and mask together."""
+
+    geometric = True
+    axis = None
+
+    def __init__(self, p=0.5, generator=None):
+        _check_probability(type(self).__name__, p)
+        self.p, self.generator = p, generator
+
+    def params(self, image):
+        return {"flip": rng(self.generator).random() < self.p}
+
+    def transform(self, x, kind, params):
+        return _keep_kind(np.flip(x, axis=self.axis).copy(), x) if params["flip"] else x
+
+
+class RandomHorizontalFlip(_RandomFlip):
     """Mirror left-right (the last axis) with probability p, image and mask together."""
 
-    geometric = True
-
-    def __init__(self, p=0.5, generator=None):
-        _check_probability("RandomHorizontalFlip", p)
-        self.p, self.generator = p, generator
-
-    def params(self, image):
-        return {"flip": rng(self.generator).random() < self.p}
-
-    def transform(self, x, kind, params):
-        return _keep_kind(np.flip(x, axis=-1).copy(), x) if params["flip"] else x
+    axis = -1
 
 
-class RandomVerticalFlip(Transform):
+class RandomVerticalFlip(_RandomFlip):
     """Mirror top-bottom (the second last axis) with probability p, image and mask together."""
 
-    geometric = True
-
-    def __init__(self, p=0.5, generator=None):
-        _check_probability("RandomVerticalFlip", p)
-        self.p, self.generator = p, generator
-
-    def params(self, image):
-        return {"flip": rng(self.generator).random() < self.p}
-
-    def transform(self, x, kind, params):
-        return _keep_kind(np.flip(x, axis=-2).copy(), x) if params["flip"] else x
+    axis = -2
 
 
 def _pair(owner, name, value):

@@ -9,7 +9,7 @@ from ..models import detection
 from ..nn.norm import _BatchNorm
 from ..tensor import Tensor
 from ..vision import draw_boxes, mean_average_precision, overlay_mask
-from .loop import Task
+from .loop import Task, size_error
 
 # the input size must be a multiple of each net's total downsampling
 STRIDES = {"yolo": 8, "mask_rcnn_lite": 4}
@@ -50,11 +50,7 @@ class DetectTask(Task):
 
     @classmethod
     def check_args(cls, args):
-        stride = STRIDES[args.model]
-        if args.size % stride:
-            return (f"argument --size: {args.model} downsamples by {stride}, so the size must "
-                    f"be a multiple of {stride}, got {args.size}")
-        return None
+        return size_error(args.model, args.size, STRIDES[args.model])
 
     def datasets(self):
         args = self.args

@@ -40,6 +40,14 @@ class OptionError(ValueError):
     --pretrained file that fits nothing); `python -m minigrad` prints it as a usage error."""
 
 
+def size_error(model, size, stride):
+    """The --size error for a net that downsamples by `stride`, or None if size fits."""
+    if size % stride:
+        return (f"argument --size: {model} downsamples by {stride}, so the size must be a "
+                f"multiple of {stride}, got {size}")
+    return None
+
+
 class Task:
     """What one kind of training needs; a subclass per task (classify.py, segment.py, ...)
     and one entry in `minigrad.train.TASKS` make `python -m minigrad train NAME` work.

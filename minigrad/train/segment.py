@@ -9,7 +9,7 @@ from ..data.transforms import RandomHorizontalFlip
 from ..models import segmentation
 from ..tensor import Tensor
 from ..vision import confusion_matrix, mean_iou, overlay_mask, pixel_accuracy
-from .loop import Task
+from .loop import Task, size_error
 
 CLASSES = ShapesSegmentation.classes
 
@@ -45,10 +45,9 @@ class SegmentTask(Task):
 
     @classmethod
     def check_args(cls, args):
-        stride = STRIDES[args.model]
-        if args.size % stride:
-            return (f"argument --size: {args.model} downsamples by {stride}, so the size must "
-                    f"be a multiple of {stride}, got {args.size}")
+        error = size_error(args.model, args.size, STRIDES[args.model])
+        if error:
+            return error
         if args.base_channels < 2:
             return f"argument --base-channels: must be at least 2, got {args.base_channels}"
         if not 0 < args.background_weight <= 1:
