@@ -15,6 +15,7 @@ from . import ops as _ops
 from .ops import activation as _activation
 from .ops import pool as _pool
 from .ops import resample as _resample
+from .ops.reduce import normalize_axis as _normalize_axis
 from .tensor import Tensor as _Tensor
 from .random import rng as _rng
 
@@ -97,12 +98,14 @@ def _softmax_dim(name, ndim, dim, axis, stacklevel):
     if axis is not None:
         if dim is not None:
             raise TypeError(f"{name}: got both dim={dim} and its alias axis={axis}; give one")
-        return axis
+        dim = axis
     if dim is None:
         _warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
                        f"call to include dim=X as an argument.", stacklevel=stacklevel)
         return 0 if ndim in (0, 1, 3) else 1
-    return dim
+    if isinstance(dim, bool) or not isinstance(dim, (int, _np.integer)):
+        raise TypeError(f"{name}: dim must be an int, got {dim!r}")
+    return _normalize_axis(dim, ndim)[0]  # in range, or DimOutOfRange naming dim and ndim
 
 
 def _softmax_input(input, dtype):

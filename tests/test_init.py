@@ -121,3 +121,13 @@ def test_xavier_with_tanh_gain_keeps_tanh_unsaturated_while_other_scales_fail():
     assert np.mean(np.abs(out) > 0.99) > 0.7
     rms, _ = activations_through_stack(mg.tanh, lambda w: init.normal_(w, std=0.01))
     assert rms[-1] < 1e-8  # x 0.16 per layer: the signal vanishes
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Linear(0, 3), lambda: nn.Conv2d(0, 3, 3),
+                                  lambda: nn.Linear(4, 0)])
+def test_zero_element_layers_build_with_pytorchs_warning(make):
+    # PyTorch: kaiming_uniform_ of a zero-element weight warns and does nothing (its fan
+    # may be 0, which would divide by zero)
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        layer = make()
+    assert layer.weight.numel() == 0

@@ -113,3 +113,14 @@ def test_clip_grad_norm_scales_all_gradients_together():
     assert clip_grad_norm_([a, b], max_norm=10.0) == pytest.approx(1.0, rel=1e-6)
     np.testing.assert_allclose(a.grad, [3 * scale, 0], rtol=1e-15)  # under the limit: kept
     assert math.isclose(clip_grad_norm_(c, 1.0), 0.0)
+
+
+@pytest.mark.parametrize("fn", [F.softmax, F.log_softmax])
+def test_softmax_dim_is_checked(fn):
+    x = mg.randn(2, 3)
+    for dim in (2, -3):
+        with pytest.raises(IndexError, match=f"dim {dim} is out of range for a tensor with 2"):
+            fn(x, dim=dim)
+    with pytest.raises(TypeError, match="dim must be an int, got 1.5"):
+        fn(x, dim=1.5)
+    np.testing.assert_array_equal(fn(x, dim=-1).data, fn(x, dim=1).data)
