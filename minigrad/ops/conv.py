@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import kernels
+from ..kernels.blas import gemm
 from ..tensor import Function, Tensor
 
 
@@ -102,7 +103,7 @@ def _conv(x, weight, geometry):
     w = weight.reshape(G, Cout // G, Cin_g * kH * kW)  # (G, Cout/G, K)
     out = np.empty((N, G, Cout // G, Ho * Wo), x.dtype)  # is (N, Cout, Ho, Wo): NCHW
     for chunk in _chunks(N, Cin, geometry, x.dtype):
-        np.matmul(w, _columns(x[chunk], geometry), out=out[chunk])  # one GEMM per sample, group
+        gemm(w, _columns(x[chunk], geometry), out=out[chunk])  # one GEMM per sample, group
     return out.reshape(N, Cout, Ho, Wo)
 
 
@@ -121,10 +122,10 @@ def _conv_adjoint(y, weight, geometry):
     for chunk in _chunks(N, Cin_g * G, geometry, y.dtype):
         n = chunk.stop - chunk.start
         if geometry.pointwise:  # the columns are the image itself
-            np.matmul(w_t, y[chunk], out=x[chunk].reshape(n, G, Cin_g, H * W))
+            gemm(w_t, y[chunk], out=x[chunk].reshape(n, G, Cin_g, H * W))
             continue
         cols = _workspace("adjoint cols", (n, G, Cin_g * kH * kW, Ho * Wo), y.dtype)
-        np.matmul(w_t, y[chunk], out=cols)  # (G, K, Cout/G) @ (n, G, Cout/G, Ho*Wo)
+        gemm(w_t, y[chunk], out=cols)  # (G, K, Cout/G) @ (n, G, Cout/G, Ho*Wo)
         kernels.col2im(cols.reshape(n, Cin_g * G, kH, kW, Ho, Wo), x[chunk],
                        *geometry.spatial())
     return x
@@ -148,7 +149,7 @@ def _conv_weight_grad(x, grad, geometry, weight_shape):
     for chunk in _chunks(N, Cin, geometry, x.dtype):
         cols = _columns(x[chunk], geometry)  # (n, G, K, Ho*Wo)
         if Cout // G <= Ho * Wo:  # one GEMM per sample and group, then a sum over samples
-            dweight += np.matmul(grad[chunk], cols.transpose(0, 1, 3, 2)).sum(axis=0)
+            dweight += gemm(grad[chunk], cols.transpose(0, 1, 3, 2)).sum(axis=0)
             continue
         # small maps (ResNet's 2x2 layer4): per-sample GEMMs would have an inner dimension
         # of Ho*Wo and write n partial (Cout/G, K) products, more bytes than copying the
@@ -157,7 +158,7 @@ def _conv_weight_grad(x, grad, geometry, weight_shape):
         n = chunk.stop - chunk.start
         g = grad[chunk].transpose(1, 2, 0, 3).reshape(G, Cout // G, n * Ho * Wo)
         c = cols.transpose(1, 2, 0, 3).reshape(G, Cin_g * kH * kW, n * Ho * Wo)
-        dweight += np.matmul(g, c.transpose(0, 2, 1))  # (G, Cout/G, n*Ho*Wo) @ (G, n*Ho*Wo, K)
+        dweight += gemm(g, c.transpose(0, 2, 1))  # (G, Cout/G, n*Ho*Wo) @ (G, n*Ho*Wo, K)
     return dweight.reshape(weight_shape)
 
 

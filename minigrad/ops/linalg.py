@@ -1,6 +1,7 @@
 """Matrix multiplication with NumPy's `@` rules (1-D operands, batched broadcasting)."""
 import numpy as np
 
+from ..kernels.blas import gemm
 from ..tensor import Function
 from .elementwise import lift
 
@@ -14,7 +15,7 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return np.asarray(a @ b)
+        return np.asarray(gemm(a, b))
 
     def backward(self, grad):
         a, b = self.saved_tensors
@@ -23,8 +24,8 @@ class MatMul(Function):
             b, grad = b[:, None], np.expand_dims(grad, -1)
         if a_vec:
             a, grad = a[None, :], np.expand_dims(grad, -2)
-        grad_a = grad @ np.swapaxes(b, -1, -2) if self.needs_input_grad[0] else None
-        grad_b = np.swapaxes(a, -1, -2) @ grad if self.needs_input_grad[1] else None
+        grad_a = gemm(grad, np.swapaxes(b, -1, -2)) if self.needs_input_grad[0] else None
+        grad_b = gemm(np.swapaxes(a, -1, -2), grad) if self.needs_input_grad[1] else None
         if grad_a is not None and a_vec:
             grad_a = grad_a[..., 0, :]
         if grad_b is not None and b_vec:
