@@ -7,14 +7,20 @@ over `--rounds` rounds, which alternate the workers' order, with their range. GF
 counts 2 flops per multiply-add of the convolution itself (forward 1x, forward+backward 3x
 the forward's flops).
 
+With --blas-policy-off a fourth worker runs minigrad with its BLAS thread policy off
+(MINIGRAD_BLAS_POLICY=0: every GEMM on all --threads BLAS threads, see
+minigrad/kernels/blas.py), and the table adds minigrad's ratio to it.
+
     python bench/conv.py [--repeats 7] [--rounds 3] [--threads 2] [--quick] [--only NAME]
-                         [--no-torch]
+                         [--no-torch] [--blas-policy-off]
 """
 import statistics
 
 import numpy as np
 
 import harness
+
+POLICY_OFF = "minigrad-policy-off"
 
 # name: (input (N, Cin, H, W), Cout, kernel, keyword arguments, transpose?)
 CONFIGS = {
@@ -91,15 +97,20 @@ def median_ms(runs, name):
 
 def main():
     args = harness.parse_compare_args(__doc__, only=dict(
-        help="run only the configurations whose name contains this"))
-    results = harness.compare(__file__, args, measure, title=(
+        help="run only the configurations whose name contains this"), blas_policy_off=dict(
+        action="store_true", help="also run minigrad with its BLAS thread policy off"))
+    frameworks, comparisons = harness.FRAMEWORKS, harness.COMPARISONS
+    if args.blas_policy_off:
+        frameworks = {**frameworks, POLICY_OFF: ("no policy", {"MINIGRAD_BLAS_POLICY": "0"})}
+        comparisons = (*comparisons, (harness.MINIGRAD, POLICY_OFF))
+    results = harness.compare(__file__, args, measure, frameworks, comparisons, title=(
         "convolution, float32, milliseconds: forward, forward+backward (input, weight and "
         "bias gradients), and the process time of forward+backward (all threads)"),
         case_width=20)
     if results:
         print("GFLOP/s of forward+backward (3x the forward's flops), from the medians:")
         for name, config in selected(args).items():
-            rates = [f"{harness.FRAMEWORKS[framework][0]} "
+            rates = [f"{frameworks[framework][0]} "
                      f"{3 * flops(config) / median_ms(runs, name) / 1e6:.1f}"
                      for framework, runs in results.items()]
             print(f"  {name}: {', '.join(rates)}")
