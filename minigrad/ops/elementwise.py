@@ -70,10 +70,32 @@ def lift(x, like):
     return cast(x, result_type(x, like))
 
 
+# The category of a Python number (exactly these types: a NumPy scalar is ranked as a 0-d
+# array by `_rank_and_dtype`, so it takes the general path).
+_NUMBER_CATEGORY = {bool: 0, int: 1, float: 2, complex: 3}
+
+
+def _takes_dtype_of(tensor, x):
+    """True if `x` is a Python number of `tensor`'s category or a lower one: beside a tensor
+    a number ranks lowest, so the result is `tensor`'s dtype (`result_type` would say so)."""
+    category = _NUMBER_CATEGORY.get(type(x))
+    return category is not None and category <= _CATEGORY[tensor.data.dtype.kind]
+
+
 def promote(a, b):
     """Both operands as Tensors of their promoted dtype."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype == b.data.dtype:
-        return a, b  # the common case, kept cheap: it runs on every binary op
+    # The common cases, kept cheap: they run on every binary op. Two tensors of one dtype,
+    # and a tensor beside a Python number that takes its dtype (`y * 0.5`, `1 - y`:
+    # promote(y, 0.5) took 7.3 us of CPU through result_type, 2.5 us this way, measured on
+    # a loaded machine)
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a.data.dtype == b.data.dtype:
+                return a, b
+        elif _takes_dtype_of(a, b):
+            return a, cast(b, a.data.dtype)
+    elif isinstance(b, Tensor) and _takes_dtype_of(b, a):
+        return cast(a, b.data.dtype), b
     dtype = result_type(a, b)
     return cast(a, dtype), cast(b, dtype)
 
