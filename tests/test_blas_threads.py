@@ -51,7 +51,7 @@ def fake_library(monkeypatch, policy_on):
 
 
 def test_the_shipped_threshold():
-    assert blas.ONE_THREAD_BELOW_FLOPS == 8_388_608  # 2 * 2**22, see docs/performance.md
+    assert blas.ONE_THREAD_BELOW_FLOPS == 8_388_608  # 2 * 2**22: bench/gemm_threads.py
     # OpenBLAS runs m*n*k < 2**19 on one thread itself: 1,048,576 flops
     assert blas.POOL_FLOPS == 1_048_576
 

@@ -6,8 +6,10 @@ col2im, the normalisation kernels), which run between the GEMMs, want the same c
 two pools fight, and small GEMMs were measured 5-50x slower on a loaded two-core machine. A
 GEMM too small to gain from more threads (waking the pool and synchronising it cost more
 than the other cores give) therefore runs on one thread, so the pool is never woken for it;
-a larger one gets every thread the library is set to. The threshold was measured on the
-convolution benchmark's GEMMs (bench/gemm_threads.py).
+a larger one gets every thread the library is set to. `bench/gemm_threads.py` times the
+convolution benchmark's GEMMs on one thread and on all: on a loaded two-core machine one
+thread won at every size (1.9 to 302 MFLOP, 2-10x less CPU); where a second thread starts to
+pay on a quiet machine is what sets ONE_THREAD_BELOW_FLOPS.
 
 The user's setting is the ceiling: each GEMM reads the library's thread count as it stands
 (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, threadpoolctl's limits, the harness's --threads),
@@ -30,7 +32,8 @@ import numpy as np
 # OpenBLAS itself runs a GEMM of fewer than 2**19 multiply-adds on one thread (its
 # interface/gemm.c), so below this there is no pool to keep asleep and nothing to decide
 POOL_FLOPS = 2 * 2**19
-# GEMMs of fewer flops run on one thread: measured, see docs and bench/gemm_threads.py
+# GEMMs of fewer flops run on one thread. Provisional (8.4 MFLOP: LeNet-sized GEMMs on one
+# thread, VGG-sized ones on all) until bench/gemm_threads.py runs on a quiet machine
 ONE_THREAD_BELOW_FLOPS = 2 * 2**22
 
 _enabled = os.environ.get("MINIGRAD_BLAS_POLICY", "1") != "0"
