@@ -74,8 +74,8 @@ def time_product(a, b, out):
 
 
 def measure(framework, args):
-    """{'<conv> <m>x<k>x<n> (x<count>)': {'us', 'CPU us'}} for every distinct GEMM of the
-    selected configurations."""
+    """{'<conv> <m>x<k>x<n> <MFLOP per GEMM> MF (x<count>)': {'us', 'CPU us'}} for every
+    distinct GEMM of the selected configurations."""
     if framework == ONE:
         from threadpoolctl import threadpool_limits
         threadpool_limits(1, user_api="blas")
@@ -84,7 +84,7 @@ def measure(framework, args):
         seen = set()
         for a, b, out in recorded_products(name, config):
             m, k, n, count = gemm_size(a, b)
-            case = f"{name} {m}x{k}x{n} (x{count})"
+            case = f"{name} {m}x{k}x{n} {2 * m * k * n / 1e6:.1f} MF (x{count})"
             if case in seen:  # a later chunk of the same batch: the same GEMMs again
                 continue
             seen.add(case)
@@ -96,8 +96,9 @@ def measure(framework, args):
 def main():
     args = harness.parse_compare_args(__doc__, repeats=7, only=dict(
         help="run only the convolutions whose name contains this"))
-    harness.compare(__file__, args, measure, FRAMEWORKS, COMPARISONS, case_width=44, title=(
-        "the GEMMs of bench/conv.py's convolutions (m x k x n, how many per product), "
+    harness.compare(__file__, args, measure, FRAMEWORKS, COMPARISONS, case_width=48, title=(
+        "the GEMMs of bench/conv.py's convolutions (m x k x n, MFLOP of each, how many per "
+        "product), "
         "microseconds per GEMM, wall clock and process time, on 1 BLAS thread and on "
         f"{args.threads}"))
 
