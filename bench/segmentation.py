@@ -21,11 +21,16 @@ runs the whole recipe and also reports its mIoU.
 Goals (issue 10, on the 2-core laptop): val mIoU >= 0.90 for unet and deeplabv3plus and
 >= 0.85 for fcn8s, segnet and pspnet, each within 15 minutes of training; minigrad's time
 per epoch <= 1.5x PyTorch's. `--profile NAME` instead prints where one training step of
-minigrad's NAME spends its time (cProfile, by own time).
+minigrad's NAME spends its time (cProfile, by own time). `--stop-at-goal` ends minigrad's
+training after the first epoch that reaches the goal and `--minutes M` after M minutes, as
+Ctrl-C would (the finished epochs count): the table then says how soon, or whether within
+the time goal, each net gets there, in a fraction of the full recipe's time.
 
     python bench/segmentation.py [--quick] [--only NAME] [--epochs 10] [--threads 2]
-                                 [--torch-epochs 2] [--no-torch] [--profile NAME]
+                                 [--stop-at-goal] [--minutes M] [--torch-epochs 2]
+                                 [--no-torch] [--profile NAME]
 """
+import _thread
 import argparse
 import cProfile
 import hashlib
@@ -33,9 +38,11 @@ import importlib.util
 import json
 import os
 import pstats
+import signal
 import statistics
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -58,9 +65,30 @@ def layout_digest(model):
     return hashlib.sha1(repr(layout).encode()).hexdigest()
 
 
-def minigrad_worker(name, recipe):
+def stop_training(metrics_path, epochs, goal, minutes, finished):
+    """Interrupt the main thread as Ctrl-C would (the train command then saves the finished
+    epochs and exits with 130) once the last epoch in `metrics_path` reaches `goal` (None:
+    never) or `minutes` of training have passed (None: never), unless all `epochs` are
+    done; return when `finished` is set."""
+    start = time.perf_counter()
+    while not finished.wait(1.0):
+        history = []
+        if os.path.exists(metrics_path):
+            with open(metrics_path) as file:  # written whole or not at all: no partial read
+                history = json.load(file)
+        if len(history) == epochs:
+            return  # the run is ending on its own: an interrupt now would land outside fit
+        reached = goal is not None and history and history[-1]["val_miou"] >= goal
+        if reached or (minutes is not None and time.perf_counter() - start > 60 * minutes):
+            _thread.interrupt_main()
+            return
+
+
+def minigrad_worker(name, recipe, stop_at_goal=False, minutes=None):
     """Train minigrad's `name` with the train command into a temporary folder; print the
-    per-epoch seconds and mIoU, the parameter count and the layout digest as JSON."""
+    per-epoch seconds and mIoU, the parameter count and the layout digest as JSON. With
+    `stop_at_goal` training stops after the first epoch that reaches the net's goal, and
+    with `minutes` after that much training (the epoch under way is not counted)."""
     from minigrad.__main__ import main as minigrad_main
     from minigrad.models import segmentation
 
@@ -68,13 +96,25 @@ def minigrad_worker(name, recipe):
         argv = ["train", "segment", "--model", name, "--out", out]
         for key, value in recipe.items():
             argv += ["--" + key.replace("_", "-"), str(value)]
+        # A worker started from a background job inherits SIGINT ignored, and
+        # interrupt_main does nothing then: stop_training needs Ctrl-C's default handler.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        finished = threading.Event()
+        threading.Thread(target=stop_training, daemon=True, args=(
+            os.path.join(out, "metrics.json"), recipe["epochs"],
+            GOALS[name] if stop_at_goal else None, minutes, finished)).start()
         start = time.perf_counter()
-        code = minigrad_main(argv)
+        try:
+            code = minigrad_main(argv)
+        finally:
+            finished.set()
         wall = time.perf_counter() - start
-        if code:
+        if code not in (0, 130):  # 130: stopped by stop_training
             sys.exit(f"python -m minigrad {' '.join(argv)} exited with {code}")
-        with open(os.path.join(out, "metrics.json")) as file:
-            history = json.load(file)
+        history = []  # stays empty when --minutes ends the run inside its first epoch
+        if os.path.exists(os.path.join(out, "metrics.json")):
+            with open(os.path.join(out, "metrics.json")) as file:
+                history = json.load(file)
     model = getattr(segmentation, name)(CLASSES, base_channels=recipe["base_channels"])
     print(json.dumps(dict(
         seconds=[epoch["seconds"] for epoch in history],
@@ -191,6 +231,10 @@ def main():
                     f"{FULL['epochs']}, the schedule's length on both sides)"),
         torch_epochs=dict(type=int, default=2, help="PyTorch's epochs (0: all)"),
         threads=dict(type=int, default=2, help="threads of every pool, both frameworks"),
+        stop_at_goal=dict(action="store_true", help="stop minigrad's training after the first "
+                          "epoch that reaches the net's goal"),
+        minutes=dict(type=float, default=None, help="stop minigrad's training after this "
+                     "many minutes (the epoch under way is not counted)"),
         profile=dict(choices=GOALS, help="profile one minigrad training step of this net"),
         worker=dict(choices=("minigrad", "torch"), help=argparse.SUPPRESS),
         model=dict(choices=GOALS, help=argparse.SUPPRESS),
@@ -201,7 +245,7 @@ def main():
     if args.recipe:
         recipe = json.loads(args.recipe)
     if args.worker == "minigrad":
-        return minigrad_worker(args.model, recipe)
+        return minigrad_worker(args.model, recipe, args.stop_at_goal, args.minutes)
     if args.worker == "torch":
         return torch_worker(args.model, recipe, args.torch_epochs or recipe["epochs"],
                             args.threads)
@@ -213,8 +257,10 @@ def main():
     if not with_torch and not args.no_torch:
         print("PyTorch is not installed: minigrad's figures only")
     torch_epochs = min(args.torch_epochs or recipe["epochs"], recipe["epochs"])
-    print(f"recipe: {json.dumps(recipe)}; {args.threads} threads in every pool; PyTorch runs "
-          f"{torch_epochs} of the {recipe['epochs']} epochs; load average "
+    stopping = "".join([", stopping at its goal" if args.stop_at_goal else "",
+                        f", stopping after {args.minutes:g} min" if args.minutes else ""])
+    print(f"recipe: {json.dumps(recipe)}; {args.threads} threads in every pool; minigrad runs "
+          f"{recipe['epochs']} epochs{stopping}; PyTorch runs {torch_epochs}; load average "
           f"{harness.load_average()} at the start", flush=True)
 
     columns = [("model", 13), ("parameters", 10), ("epochs", 6), ("wall min", 8),
@@ -224,8 +270,14 @@ def main():
                     ("same layout", 11)]
     table = harness.Table(*columns)
     for name in names:
+        stops = (["--stop-at-goal"] if args.stop_at_goal else []) + \
+            (["--minutes", args.minutes] if args.minutes else [])
         run = harness.run_worker([__file__, "--worker", "minigrad", "--model", name,
-                                  "--recipe", json.dumps(recipe)], args.threads)
+                                  "--recipe", json.dumps(recipe), *stops], args.threads)
+        if not run["seconds"]:
+            table.row(name, f"{run['parameters']:,}", 0, f"{run['wall'] / 60:.1f}", "-",
+                      f">= {GOALS[name]}", "not reached", "-", *["-"] * (4 * with_torch))
+            continue
         per_epoch = statistics.median(run["seconds"])
         cells = [name, f"{run['parameters']:,}", len(run["miou"]), f"{run['wall'] / 60:.1f}",
                  f"{run['miou'][-1]:.3f}", f">= {GOALS[name]}",
