@@ -601,9 +601,7 @@ class Tensor:
         ready = [root]
         while ready:
             node = ready.pop()
-            g = grads.pop(id(node))
-            if type(g) is not _ndarray:  # NumPy gives 0-d results as scalars: make them
-                g = np.asarray(g)         # arrays, as every other gradient is
+            g = grads.pop(id(node))  # an ndarray: every gradient is made one as it is sent
             if node._hooks:
                 for hook in node._hooks:
                     g = hook_result(hook, hook(g), g)
@@ -636,7 +634,10 @@ class Tensor:
                 if pg.dtype != dtype:
                     pg = pg.astype(dtype)
                 key = id(parent)
-                grads[key] = grads[key] + pg if key in grads else pg
+                if key in grads:  # another path's: add (a 0-d sum is a NumPy scalar: an array)
+                    grads[key] = np.asarray(grads[key] + pg)
+                else:
+                    grads[key] = pg
                 pending[key] -= 1
                 if pending[key] == 0:
                     ready.append(parent)
@@ -977,10 +978,10 @@ def _count_consumers(root):
         for parent in node.parents:
             if parent is not None:
                 key = id(parent)
-                if key not in pending:
-                    pending[key] = 0
+                uses = pending.get(key, 0)
+                if uses == 0:  # first seen: walk on through it
                     stack.append(parent)
-                pending[key] += 1
+                pending[key] = uses + 1
     return pending
 
 
