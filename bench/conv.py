@@ -7,12 +7,14 @@ over `--rounds` rounds, which alternate the workers' order, with their range. GF
 counts 2 flops per multiply-add of the convolution itself (forward 1x, forward+backward 3x
 the forward's flops).
 
-With --blas-policy-off a fourth worker runs minigrad with its BLAS thread policy off
-(MINIGRAD_BLAS_POLICY=0: every GEMM on all --threads BLAS threads, see
-minigrad/kernels/blas.py), and the table adds minigrad's ratio to it.
+minigrad's BLAS thread policy (minigrad/kernels/blas.py: GEMMs below a size on one BLAS
+thread): with --blas-policy-off one more worker runs minigrad with it off
+(MINIGRAD_BLAS_POLICY=0: every GEMM on all --threads threads), and with
+--blas-one-thread-below M1 M2 ... one more per size, with the policy's threshold set to that
+many MFLOP per GEMM; the table adds minigrad's ratio to each.
 
     python bench/conv.py [--repeats 7] [--rounds 3] [--threads 2] [--quick] [--only NAME]
-                         [--no-torch] [--blas-policy-off]
+                         [--no-torch] [--blas-policy-off] [--blas-one-thread-below MFLOP ...]
 """
 import statistics
 
@@ -21,6 +23,7 @@ import numpy as np
 import harness
 
 POLICY_OFF = "minigrad-policy-off"
+THRESHOLD_WORKER = "minigrad-one-thread-below-"  # + MFLOP
 
 # name: (input (N, Cin, H, W), Cout, kernel, keyword arguments, transpose?)
 CONFIGS = {
@@ -79,6 +82,9 @@ def measure(framework, args):
                                     torch.nn.functional.conv_transpose2d)
     else:
         import minigrad.functional as F
+        import minigrad.kernels.blas as blas
+        if framework.startswith(THRESHOLD_WORKER):
+            blas.ONE_THREAD_BELOW_FLOPS = 1e6 * float(framework[len(THRESHOLD_WORKER):])
         conv2d, conv_transpose2d = F.conv2d, F.conv_transpose2d
     results = {}
     for name, config in selected(args).items():
@@ -90,6 +96,17 @@ def measure(framework, args):
     return results
 
 
+def blas_policy_workers(args):
+    """The extra minigrad workers of --blas-policy-off and --blas-one-thread-below:
+    {name: (label, environment)}."""
+    workers = {}
+    if args.blas_policy_off:
+        workers[POLICY_OFF] = ("no policy", {"MINIGRAD_BLAS_POLICY": "0"})
+    for mflop in args.blas_one_thread_below:
+        workers[f"{THRESHOLD_WORKER}{mflop:g}"] = (f"<{mflop:g} MF", {})
+    return workers
+
+
 def median_ms(runs, name):
     """The median over a framework's rounds of a configuration's fwd+bwd milliseconds."""
     return statistics.median(run[name]["fwd+bwd"] for run in runs)
@@ -98,11 +115,13 @@ def median_ms(runs, name):
 def main():
     args = harness.parse_compare_args(__doc__, only=dict(
         help="run only the configurations whose name contains this"), blas_policy_off=dict(
-        action="store_true", help="also run minigrad with its BLAS thread policy off"))
-    frameworks, comparisons = harness.FRAMEWORKS, harness.COMPARISONS
-    if args.blas_policy_off:
-        frameworks = {**frameworks, POLICY_OFF: ("no policy", {"MINIGRAD_BLAS_POLICY": "0"})}
-        comparisons = (*comparisons, (harness.MINIGRAD, POLICY_OFF))
+        action="store_true", help="also run minigrad with its BLAS thread policy off"),
+        blas_one_thread_below=dict(
+            type=float, nargs="+", default=[], metavar="MFLOP",
+            help="also run minigrad with GEMMs below each of these sizes on one BLAS thread"))
+    extra = blas_policy_workers(args)
+    frameworks = {**harness.FRAMEWORKS, **extra}
+    comparisons = (*harness.COMPARISONS, *((harness.MINIGRAD, name) for name in extra))
     results = harness.compare(__file__, args, measure, frameworks, comparisons, title=(
         "convolution, float32, milliseconds: forward, forward+backward (input, weight and "
         "bias gradients), and the process time of forward+backward (all threads)"),
