@@ -111,3 +111,17 @@ def test_gradients_of_several_paths_add_up_and_keep_the_leafs_dtype():
     w = mg.tensor([1.0, 1.0], requires_grad=True)
     (w * mg.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
     np.testing.assert_array_equal(w.grad, [4.0, 6.0])
+
+
+def test_zero_dim_gradients_from_two_paths_are_arrays():
+    # z = 3x, w = z*z + z: dw/dz = 2z + 1 = 13 at x = 2 (z = 6), dw/dx = 3 * 13 = 39; the
+    # sum of the two 0-d gradients reaching z is an array for its hook as for every other
+    x = mg.tensor(2.0, dtype=mg.float64, requires_grad=True)
+    z = x * 3
+    seen = []
+    z.register_hook(lambda grad: seen.append(grad))
+    z.retain_grad()
+    (z * z + z).backward()
+    assert type(seen[0]) is np.ndarray and seen[0].shape == () and seen[0] == 13.0
+    assert type(z.grad) is np.ndarray and z.grad == 13.0
+    assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad == 39.0
