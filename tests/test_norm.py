@@ -243,19 +243,28 @@ def test_norm_moments_are_exact_with_an_outlier_first(kernels):
     assert_allclose(var, [187500.5], rtol=1e-12)
 
 
-def assert_norm_kernels_agree(x, grad, n_table_rows, per_element, data):
-    """The Numba moments, norm_affine and norm_affine_backward against the references, with
-    parameter tables (Kp, B) (per_element) or (Kp, 1)."""
+def divisors(n):
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def assert_norm_kernels_agree(x, grad, table, data):
+    """The Numba moments, norm_affine, normalize_affine and norm_affine_backward against the
+    references, with parameter tables of shape `table` (Kp, Bp)."""
     dtype = x.dtype
     mean, var = reference.norm_moments(x)
     for ref, got in zip((mean, var), jit.norm_moments(x)):
         assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
-    mean, rstd = mean.astype(dtype), (1 / np.sqrt(var + EPS)).astype(dtype)
-    table = (n_table_rows, x.shape[2] if per_element else 1)
     weight, bias = data.draw(arrays(table, dtype=dtype)), data.draw(arrays(table, dtype=dtype))
     tol = 1e-5 if dtype == np.float32 else 1e-10
+    expected = reference.normalize_affine(x, weight, bias, EPS)
+    got = jit.normalize_affine(x, weight, bias, EPS)
+    assert got[0].dtype == expected[0].dtype == dtype
+    assert_allclose(got[0], expected[0], rtol=tol, atol=tol * np.abs(expected[0]).max(initial=1))
+    for ref, result in zip(expected[1:], got[1:]):  # mean and var, float64 on both paths
+        assert result.dtype == np.float64
+        assert_allclose(result, ref, rtol=1e-12, atol=1e-12)
+    mean, rstd = mean.astype(dtype), (1 / np.sqrt(var + EPS)).astype(dtype)
     y = reference.norm_affine(x, mean, rstd, weight, bias)
-    assert y.dtype == dtype
     assert_allclose(jit.norm_affine(x, mean, rstd, weight, bias), y, rtol=tol,
                     atol=tol * np.abs(y).max(initial=1.0))
     expected = reference.norm_affine_backward(grad, x, mean, rstd, weight)
@@ -266,25 +275,72 @@ def assert_norm_kernels_agree(x, grad, n_table_rows, per_element, data):
         assert_allclose(result, ref, rtol=tol, atol=tol * np.abs(ref).max(initial=1.0))
 
 
-@given(view=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 6)),
-       dtype=st.sampled_from([np.float32, np.float64]), per_element=st.booleans(),
-       data=st.data())
-def test_jit_and_reference_norm_kernels_agree(view, dtype, per_element, data):
+@given(view=st.tuples(st.integers(1, 4), st.integers(1, 5), st.integers(1, 12)),
+       dtype=st.sampled_from([np.float32, np.float64]), data=st.data())
+def test_jit_and_reference_norm_kernels_agree(view, dtype, data):
+    # A = 1 takes the Numba kernels' one-pass path (each slice a row), A > 1 the other; the
+    # tables range over every (Kp, Bp) that divides (K, B): one entry per row (Bp = 1), per
+    # element (Bp = B) and per run in between (GroupNorm's channels)
     x = data.draw(arrays(view, dtype=dtype)) * 3 + 5
     grad = data.draw(arrays(view, dtype=dtype))
-    n_table_rows = data.draw(st.sampled_from([d for d in range(1, view[1] + 1)
-                                              if view[1] % d == 0]))
-    assert_norm_kernels_agree(x, grad, n_table_rows, per_element, data)
+    table = (data.draw(st.sampled_from(divisors(view[1]))),
+             data.draw(st.sampled_from(divisors(view[2]))))
+    assert_norm_kernels_agree(x, grad, table, data)
 
 
 @given(data=st.data())
 @settings(max_examples=5)
 def test_jit_and_reference_norm_kernels_agree_on_long_rows(data):
-    # rows longer than the Numba backward's 4096-column chunks, in several chunks per row
+    # rows long enough to fill several SIMD blocks, odd and even, on both Numba paths
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((2, 3, 9000)).astype(np.float32)
+    view = data.draw(st.sampled_from([(1, 3, 9001), (2, 3, 9000), (1, 4, 3 * 1027)]))
+    x = rng.standard_normal(view).astype(np.float32)
     grad = rng.standard_normal(x.shape).astype(np.float32)
-    assert_norm_kernels_agree(x, grad, data.draw(st.sampled_from([1, 3])), True, data)
+    table = (data.draw(st.sampled_from(divisors(view[1]))),
+             data.draw(st.sampled_from(divisors(view[2])[:3] + [view[2]])))
+    assert_norm_kernels_agree(x, grad, table, data)
+
+
+@pytest.mark.parametrize("kernels", [reference, jit], ids=["reference", "jit"])
+def test_norm_kernels_share_a_table_entry_along_its_run(kernels):
+    # one slice (A = K = 1) of 4 values (1, 3, 5, 7): mean 4, variance (9 + 1 + 1 + 9) / 4 = 5;
+    # a table of 2 entries covers runs of 2: weight (2, -1), bias (0, 1) give
+    # x_hat * 2 for (1, 3) and 1 - x_hat for (5, 7). Backward with g = (1, 1, 1, 1):
+    # dbias = (2, 2); dweight = sums of x_hat over each run = (-4, 4) / sqrt(5); g_hat =
+    # (2, 2, -1, -1), mean 1/2, mean(g_hat * x_hat) = (2 * -4 - 4) / (4 sqrt(5)) = -3/sqrt(5),
+    # so dx = (g_hat - 1/2 + x_hat * 3/sqrt(5)) / sqrt(5).
+    x = np.array([1.0, 3.0, 5.0, 7.0]).reshape(1, 1, 4)
+    x_hat = (x.ravel() - 4) / np.sqrt(5)
+    weight, bias = np.array([[2.0, -1.0]]), np.array([[0.0, 1.0]])
+    y, mean, var = kernels.normalize_affine(x, weight, bias, 0.0)
+    assert_allclose(mean, [4.0])
+    assert_allclose(var, [5.0])
+    assert_allclose(y.ravel(), np.concatenate([2 * x_hat[:2], 1 - x_hat[2:]]))
+    rstd = np.array([1 / np.sqrt(5)])
+    dx, dweight, dbias = kernels.norm_affine_backward(np.ones_like(x), x, mean, rstd, weight)
+    assert_allclose(dbias, [[2.0, 2.0]])
+    assert_allclose(dweight, [[-4 / np.sqrt(5), 4 / np.sqrt(5)]])
+    g_hat = np.array([2.0, 2.0, -1.0, -1.0])
+    assert_allclose(dx.ravel(), (g_hat - 0.5 + x_hat * 3 / np.sqrt(5)) / np.sqrt(5))
+
+
+@given(shape=nchw(min_dims=3), groups=st.integers(1, 3), data=st.data())
+@with_jit_fixture
+def test_normalize_with_parameters_per_channel_of_a_group(jit, shape, groups, data):
+    # GroupNorm's layout for `normalize`: x (N, G, C/G, H*W), statistics over (C/G, H*W),
+    # weight and bias (G, C/G) repeated over H*W: each table entry covers a run of H*W
+    n, c, spatial = shape[0], shape[1], int(np.prod(shape[2:]))
+    grouped = (n, groups, c, spatial)
+    assume(c * spatial >= 2)
+    x = data.draw(arrays(grouped))
+    w, b = data.draw(arrays((groups, c))), data.draw(arrays((groups, c)))
+    expected = standardize(x, (2, 3)) * w[..., None] + b[..., None]
+    y, mean, var = mg.ops.normalize(mg.Tensor(x), (2, 3), w, b, 1, EPS)
+    assert_allclose(y, expected, rtol=1e-10, atol=1e-12)
+    assert_allclose(mean, x.mean(axis=(2, 3)).ravel(), rtol=1e-12, atol=1e-12)
+    assert_allclose(var, x.var(axis=(2, 3)).ravel(), rtol=1e-10, atol=1e-12)
+    assert_gradcheck(lambda x, w, b: mg.ops.normalize(x, (2, 3), w, b, 1, EPS)[0],
+                     *leaves(x, w, b))
 
 
 def test_normalize_places_the_parameters_or_says_why_not():
@@ -294,6 +350,10 @@ def test_normalize_places_the_parameters_or_says_why_not():
     # per (sample, channel) statistics with parameters along the samples: they do not repeat
     with pytest.raises(ValueError, match=r"must lie along trailing kept axes"):
         mg.ops.normalize(x, (2,), np.ones(2), None, 0)
+    # per sample over (C, H, W)-like axes with parameters along the last axis alone: they
+    # would repeat along the axis before theirs, which the (Kp, Bp) table cannot say
+    with pytest.raises(ValueError, match=r"must lie along trailing kept axes"):
+        mg.ops.normalize(x, (1, 2), np.ones(4), None, 2)
 
 
 def test_group_norm_rejects_a_single_value_like_pytorch():

@@ -16,6 +16,11 @@ def erf(x):
 
 
 # --- normalisation (ops/norm.py): x is viewed as (A, K, B), statistics over axes 0 and 2 ---
+# The parameters are a table (Kp, Bp), Kp dividing K and Bp dividing B: row r = a*K + k of the
+# (A*K, B) rows of x uses table row r % Kp, and element b of a row uses entry b // (B / Bp),
+# so each entry covers a run of B / Bp consecutive elements. BatchNorm and InstanceNorm have
+# one entry per row (Bp = 1), LayerNorm one per element (Bp = B), GroupNorm one per channel
+# (Bp = C/G channels of H*W elements each).
 
 def norm_moments(x):
     """Mean and biased variance of each of the K slices of x, in float64.
@@ -29,22 +34,36 @@ def norm_moments(x):
     return mean, np.mean(centered * centered, axis=(0, 2))
 
 
-def _by_table_row(x, n_table_rows):
-    """x (A, K, B) as (A*K / Kp, Kp, B): row r = a*K + k of x's (A*K, B) rows, the row that
-    uses parameter row r % Kp, lands at [r // Kp, r % Kp]."""
-    return x.reshape(-1, n_table_rows, x.shape[2])
+def _by_table_entry(x, table_shape):
+    """x (A, K, B) as (A*K / Kp, Kp, Bp, B / Bp): element b of row r = a*K + k of x's (A*K, B)
+    rows, which uses table entry (r % Kp, b // (B / Bp)), lands at
+    [r // Kp, r % Kp, b // (B / Bp), b % (B / Bp)], so a table (Kp, Bp) broadcasts against it
+    as (Kp, Bp, 1)."""
+    n_rows, n_entries = table_shape
+    run = x.shape[2] // n_entries if n_entries else 0  # Bp = 0 only if B = 0
+    return x.reshape(x.shape[0] * x.shape[1] // max(n_rows, 1), n_rows, n_entries, run)
 
 
 def norm_affine(x, mean, rstd, weight, bias):
-    """y = x_hat * weight + bias with x_hat = (x - mean[k]) * rstd[k] for every slice k.
+    """y = x_hat * weight + bias with x_hat = (x - mean[k]) * rstd[k] for every slice k, each
+    element taking the table entry of its row and run.
 
-    The parameters are tables (Kp, Bp), Kp dividing K: row r = a*K + k of the (A*K, B) rows of
-    x uses table row r % Kp, every entry along b if Bp = B, its one entry if Bp = 1.
     Shapes: x (A, K, B), mean and rstd (K,), weight and bias (Kp, Bp), in x's dtype -> y like x.
     """
     x_hat = (x - mean[:, None]) * rstd[:, None]  # (A, K, B)
-    y = _by_table_row(x_hat, weight.shape[0]) * weight + bias  # (A*K / Kp, Kp, B)
+    y = _by_table_entry(x_hat, weight.shape) * weight[..., None] + bias[..., None]
     return y.reshape(x.shape)
+
+
+def normalize_affine(x, weight, bias, eps):
+    """A normalisation's forward: the moments of each slice, then norm_affine with
+    rstd = 1 / sqrt(var + eps). The statistics stay float64; the affine step runs in x's dtype.
+
+    Shapes: x (A, K, B), weight and bias (Kp, Bp) in x's dtype -> y like x, mean (K,), var (K,).
+    """
+    mean, var = norm_moments(x)
+    rstd = 1.0 / np.sqrt(var + eps)
+    return norm_affine(x, mean.astype(x.dtype), rstd.astype(x.dtype), weight, bias), mean, var
 
 
 def norm_affine_backward(grad, x, mean, rstd, weight):
@@ -57,12 +76,12 @@ def norm_affine_backward(grad, x, mean, rstd, weight):
     -> dx (A, K, B), dweight, dbias (Kp, Bp).
     """
     x_hat = (x - mean[:, None]) * rstd[:, None]  # (A, K, B)
-    grad_rows = _by_table_row(grad, weight.shape[0])  # (A*K / Kp, Kp, B)
-    shared = (0,) if weight.shape[1] > 1 else (0, 2)  # the axes along which an entry repeats
-    dweight = np.sum(grad_rows * _by_table_row(x_hat, weight.shape[0]), axis=shared,
-                     dtype=np.float64).reshape(weight.shape)
-    dbias = np.sum(grad_rows, axis=shared, dtype=np.float64).reshape(weight.shape)
-    g_hat = (grad_rows * weight).reshape(grad.shape)  # (A, K, B)
+    grad_entries = _by_table_entry(grad, weight.shape)  # (A*K / Kp, Kp, Bp, B / Bp)
+    shared = (0, 3)  # the axes along which one entry repeats
+    dweight = np.sum(grad_entries * _by_table_entry(x_hat, weight.shape), axis=shared,
+                     dtype=np.float64)
+    dbias = np.sum(grad_entries, axis=shared, dtype=np.float64)
+    g_hat = (grad_entries * weight[..., None]).reshape(grad.shape)  # (A, K, B)
     mean_g = g_hat.mean(axis=(0, 2), keepdims=True, dtype=np.float64)
     mean_gx = np.mean(g_hat * x_hat, axis=(0, 2), keepdims=True, dtype=np.float64)
     dx = (g_hat - mean_g.astype(grad.dtype)) - x_hat * mean_gx.astype(grad.dtype)

@@ -31,11 +31,13 @@ def _kernel_shape(shape, axes):
 
 def _table_shape(shape, axes, axis, param_shape):
     """(Kp, Bp): parameters of `param_shape` along x's axes axis, axis + 1, ... as a table that
-    the kernels index by row r % Kp of the (A*K, B) rows of x and by b (Bp = B) or not (Bp = 1).
+    the kernels index by row r % Kp of the (A*K, B) rows of x and by run b // (B / Bp) within
+    a row (see kernels/reference.py).
 
     That needs the parameters to repeat along the (A, K, B) view: they lie along trailing kept
-    axes only (BatchNorm, InstanceNorm: Bp = 1), or along trailing kept axes and every reduced
-    axis after them (LayerNorm, and GroupNorm over (N, G, C/G * H * W): Bp = B).
+    axes (Kp: their size), followed by none (BatchNorm, InstanceNorm: Bp = 1), all (LayerNorm:
+    Bp = B) or the leading ones (GroupNorm over (N, G, C/G, H*W): Bp = C/G) of the axes
+    normalised over.
     """
     kept = [i for i in range(len(shape)) if i not in axes]
     first, last = (kept[0], kept[-1] + 1) if kept else (0, 0)
@@ -43,38 +45,40 @@ def _table_shape(shape, axes, axis, param_shape):
     if tuple(shape[axis:end]) != tuple(param_shape):
         raise ValueError(f"normalize: parameters of shape {param_shape} do not fit the axes "
                          f"{axis}..{end - 1} of input of shape {shape}")
-    if first <= axis and end == last:
-        return int(np.prod(param_shape)), 1
-    if first <= axis <= last and end == len(shape):
-        return int(np.prod(shape[axis:last])), int(np.prod(shape[last:]))
-    raise ValueError(f"normalize: parameters of shape {param_shape} along axes {axis}..{end - 1} "
-                     f"of input of shape {shape} must lie along trailing kept axes, followed by "
-                     f"all or none of the axes {axes} normalised over")
+    if not first <= axis <= last <= end:
+        raise ValueError(f"normalize: parameters of shape {param_shape} along axes "
+                         f"{axis}..{end - 1} of input of shape {shape} must lie along trailing "
+                         f"kept axes, followed by none, some leading or all of the axes {axes} "
+                         f"normalised over")
+    return int(np.prod(shape[axis:last])), int(np.prod(shape[last:end]))
 
 
 class Normalize(Function):
-    """y = x_hat * weight + bias with x_hat = (x - mean) * rstd, given `mean` and
+    """y = x_hat * weight + bias with x_hat = (x - mean) * rstd, the mean and
     `rstd = 1 / sqrt(var + eps)` of x over `axes`: every normalisation layer in one op.
 
-    The statistics come in as constants, but they are functions of x, and backward
-    differentiates through them; use `normalize`, which computes them. One op rather than a
-    standardisation followed by an affine step, because together they read and write the
-    tensor 8 times a step instead of 13 (measured in docs/performance.md).
-    Shapes: x (any), weight and bias (any, Kp * Bp elements), mean and rstd (K,) for the
-    (A, K, B) view, table (Kp, Bp) (see _table_shape) -> y (like x).
+    The statistics are computed in forward (`statistics` receives them: the float64 mean and
+    biased variance, for callers that keep running buffers), and backward differentiates
+    through them; use `normalize`. One op rather than a standardisation followed by an affine
+    step, because together they read and write the tensor fewer times a step (measured in
+    docs/performance.md).
+    Shapes: x (any), weight and bias (any, Kp * Bp elements), view (A, K, B), table (Kp, Bp)
+    (see _table_shape) -> y (like x); statistics gets mean and var (K,).
     backward: with g_hat = g * weight, dx = (g_hat - mean(g_hat) - x_hat * mean(g_hat * x_hat))
     * rstd, means over `axes`; dweight = sum(g * x_hat), dbias = sum(g) over the elements that
     share a parameter.
     """
 
-    def forward(self, x, weight, bias, mean, rstd, view, table):
+    def forward(self, x, weight, bias, view, table, eps, statistics):
         x3 = np.ascontiguousarray(x).reshape(view)  # (A, K, B)
-        mean, rstd = mean.astype(x.dtype), rstd.astype(x.dtype)
         weight2 = weight.astype(x.dtype, copy=False).reshape(table)  # (Kp, Bp)
         bias2 = bias.astype(x.dtype, copy=False).reshape(table)  # (Kp, Bp)
-        self.save_for_backward(x3, mean, rstd, weight2)
+        y, mean, var = kernels.normalize_affine(x3, weight2, bias2, eps)
+        statistics.extend((mean, var))
+        rstd = 1.0 / np.sqrt(var + eps)
+        self.save_for_backward(x3, mean.astype(x.dtype), rstd.astype(x.dtype), weight2)
         self.param_shape = weight.shape
-        return kernels.norm_affine(x3, mean, rstd, weight2, bias2).reshape(x.shape)
+        return y.reshape(x.shape)
 
     def backward(self, grad):
         x3, mean, rstd, weight2 = self.saved_tensors
@@ -88,15 +92,13 @@ def normalize(x, axes, weight=None, bias=None, axis=None, eps=1e-5):
     """Standardise x over `axes` with the biased variance, then x_hat * weight + bias:
     (y, mean, var).
 
-    weight and bias lie along x's axes axis, axis + 1, ... (as in `scale_shift`); None means 1
-    and 0 (no gradient). y is a Tensor like x; mean and var are float64 ndarrays of shape
-    (K,), one entry per independent statistic in the order of the kept axes (for callers that
-    keep running stats).
+    weight and bias lie along x's axes axis, axis + 1, ... (as in `scale_shift`; see
+    _table_shape for where they may lie); None means 1 and 0 (no gradient). y is a Tensor
+    like x; mean and var are float64 ndarrays of shape (K,), one entry per independent
+    statistic in the order of the kept axes (for callers that keep running stats).
     """
     axes = normalize_axis(axes, x.ndim)
     view = _kernel_shape(x.shape, axes)
-    mean, var = kernels.norm_moments(np.ascontiguousarray(x.data).reshape(view))
-    rstd = 1.0 / np.sqrt(var + eps)
     if weight is None and bias is None:
         table = (1, 1)
         weight, bias = np.ones(table, x.dtype), np.zeros(table, x.dtype)
@@ -105,7 +107,9 @@ def normalize(x, axes, weight=None, bias=None, axis=None, eps=1e-5):
         table = _table_shape(x.shape, axes, axis, shape)
         weight = np.ones(shape, x.dtype) if weight is None else weight
         bias = np.zeros(shape, x.dtype) if bias is None else bias
-    y = Normalize.apply(x, weight, bias, mean=mean, rstd=rstd, view=view, table=table)
+    statistics = []  # Normalize's forward puts the mean and the variance here
+    y = Normalize.apply(x, weight, bias, view=view, table=table, eps=eps, statistics=statistics)
+    mean, var = statistics
     return y, mean, var
 
 
