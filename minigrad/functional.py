@@ -850,13 +850,11 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"group_norm: expected more than 1 value per group over the batch, "
                          f"got input of shape {x.shape} with num_groups={num_groups}")
     plane_size = int(_np.prod(x.shape[2:]))  # H * W, from the shape: N may be 0
-    grouped = _ops.reshape(x, (n, num_groups, n_channels // num_groups * plane_size))
-    # a parameter per channel is, within a group, a parameter per position: repeated over H*W
-    plane = _np.ones((1, plane_size), x.dtype)  # (1, H * W)
-    weight, bias = (None if p is None else _ops.reshape(_ops.reshape(p, (n_channels, 1)) * plane,
-                                                        grouped.shape[1:])  # (G, C/G * H * W)
+    grouped = _ops.reshape(x, (n, num_groups, n_channels // num_groups, plane_size))
+    # statistics per (sample, group); the parameters lie along (group, channel in the group)
+    weight, bias = (None if p is None else _ops.reshape(p, grouped.shape[1:3])
                     for p in (weight, bias))
-    out, _, _ = _ops.normalize(grouped, (2,), weight, bias, 1, eps)
+    out, _, _ = _ops.normalize(grouped, (2, 3), weight, bias, 1, eps)
     return _ops.reshape(out, x.shape)
 
 
