@@ -53,6 +53,41 @@ def test_number_promotion_matches_torch(dtype, number):
         assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
 
 
+# A complex number beside a tensor: complex64, or complex128 beside float64 (PyTorch gives
+# the complex dtype of a float tensor's precision). float16 would give PyTorch's complex32,
+# which NumPy and so minigrad do not have: complex64 is the nearest wider dtype.
+COMPLEX_RULE = {"bool": "complex64", "int64": "complex64", "float16": "complex64",
+                "float32": "complex64", "float64": "complex128", "complex64": "complex64",
+                "complex128": "complex128"}
+
+
+@pytest.mark.parametrize("dtype", COMPLEX_RULE)
+@pytest.mark.parametrize("shape", [(), (2,)], ids=["0-d", "1-d"])
+def test_complex_number_beside_a_tensor(dtype, shape):
+    tensor = mg.zeros(shape, dtype=getattr(mg, dtype))
+    assert (tensor * 1j).dtype == (1j + tensor).dtype == np.dtype(COMPLEX_RULE[dtype])
+    torch = pytest.importorskip("torch")
+    if dtype != "float16":
+        theirs = torch.zeros(shape, dtype=getattr(torch, dtype)) * 1j
+        assert str(theirs.dtype) == f"torch.{COMPLEX_RULE[dtype]}"
+
+
+@pytest.mark.parametrize("float_shape, float_dtype, complex_shape, complex_dtype, expected", [
+    ((2,), "float64", (2,), "complex64", "complex128"),  # equal rank: the wider of the two
+    ((2,), "float32", (), "complex128", "complex64"),  # a 0-d complex takes the float's
+    ((), "float64", (2,), "complex64", "complex64"),  # a 0-d float does not widen
+])
+def test_float_and_complex_tensors_promote_as_pytorch(float_shape, float_dtype, complex_shape,
+                                                      complex_dtype, expected):
+    a = mg.zeros(float_shape, dtype=getattr(mg, float_dtype))
+    b = mg.zeros(complex_shape, dtype=getattr(mg, complex_dtype))
+    assert (a + b).dtype == (b * a).dtype == np.dtype(expected)
+    torch = pytest.importorskip("torch")
+    theirs = (torch.zeros(float_shape, dtype=getattr(torch, float_dtype))
+              + torch.zeros(complex_shape, dtype=getattr(torch, complex_dtype)))
+    assert str(theirs.dtype) == f"torch.{expected}"
+
+
 def test_numpy_scalars_are_not_python_numbers():
     # a NumPy float64 ranks as a 0-d array: beside a 0-d float32 tensor the wider dtype wins
     # (torch.tensor(1., dtype=float32) + torch.tensor(2., dtype=float64) is float64)

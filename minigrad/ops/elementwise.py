@@ -39,6 +39,11 @@ def _rank_and_dtype(x):
 
 def _promote_pair(p, q):
     (rank_p, dtype_p), (rank_q, dtype_q) = sorted((p, q), key=lambda r: -r[0])
+    if {dtype_p.kind, dtype_q.kind} == {"f", "c"} and (rank_p == rank_q or dtype_p.kind == "f"):
+        # a float beside a complex of no higher rank: the complex dtype of at least the
+        # float's precision (PyTorch's toComplexType: float64 beside 1j is complex128, float32
+        # beside a 0-d complex128 tensor complex64); NumPy's table agrees at equal rank
+        return rank_p, np.promote_types(dtype_p, dtype_q if rank_p == rank_q else np.complex64)
     higher_category = _CATEGORY[dtype_q.kind] > _CATEGORY[dtype_p.kind]
     if rank_p == rank_q:
         dtype = dtype_q if higher_category else (
