@@ -99,6 +99,15 @@ def test_workers_alternate_with_equal_threads(fake_run):
         assert repeats == "4"  # the parent's options reach the workers
 
 
+def test_a_workers_own_thread_variable_overrides_the_threads():
+    # a worker that must run one pool on a count of its own (e.g. one BLAS thread)
+    seen = harness.run_worker(["-c", "import json, os; print(json.dumps([os.environ[name] for "
+                               f"name in {list(harness.THREAD_VARIABLES)!r}]))"], 2,
+                              env={"OPENBLAS_NUM_THREADS": "1"})
+    assert seen == ["1" if name == "OPENBLAS_NUM_THREADS" else "2"
+                    for name in harness.THREAD_VARIABLES]
+
+
 def test_table_gives_medians_and_the_rounds_ratio_range(fake_run):
     stdout, rows, _ = fake_run
     assert "Missing left out: not installed" in stdout
