@@ -117,10 +117,10 @@ def require_torch(args):
 def run_worker(argv, threads=2, env=None):
     """Run `python *argv` in a fresh process whose thread pools (OpenMP and so PyTorch,
     OpenBLAS, MKL, Numba) all get `threads` threads, with the variables of `env` added
-    (e.g. MINIGRAD_JIT=0; a thread variable in `env` overrides `threads`), and return the JSON object printed on its last line of output;
-    exit with its stderr if it fails. A script that compares frameworks runs each in its
-    own worker, so that neither's threads, caches or libraries count in the other's
-    figures."""
+    (e.g. MINIGRAD_JIT=0; a thread variable in `env` overrides `threads`), and return the
+    JSON object printed on its last line of output; exit with its stderr if it fails. A
+    script that compares frameworks runs each in its own worker, so that neither's threads,
+    caches or libraries count in the other's figures."""
     env = {**os.environ, **{name: str(threads) for name in THREAD_VARIABLES}, **(env or {})}
     done = subprocess.run([sys.executable, *map(str, argv)], capture_output=True, text=True,
                           env=env)

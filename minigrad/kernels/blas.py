@@ -79,8 +79,9 @@ def gemm(a, b, out=None):
     lowered = []  # (library, its count before) for each library this call changes
     for library in blas_libraries():
         allowed = library.get_num_threads()
-        if allowed and gemm_threads(flops, allowed) != allowed:
-            library.set_num_threads(gemm_threads(flops, allowed))
+        threads = gemm_threads(flops, allowed)
+        if allowed and threads != allowed:
+            library.set_num_threads(threads)
             lowered.append((library, allowed))
     try:
         return np.matmul(a, b, out=out)

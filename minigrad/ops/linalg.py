@@ -47,7 +47,8 @@ def matmul(a, b):
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
-        raise ValueError(f"matmul: batch axes of {a.shape} and {b.shape} do not broadcast") from None
+        raise ValueError(f"matmul: batch axes of {a.shape} and {b.shape} do not "
+                         f"broadcast") from None
     return MatMul.apply(a, b)
 
 
