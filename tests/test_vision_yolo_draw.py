@@ -95,6 +95,17 @@ def test_overlay_mask_and_pr_curve():
     plt.close(fig)
 
 
+def test_a_mask_class_has_the_colour_of_its_box():
+    # class c of a mask is label c - 1 of a box (ShapesDataset: mask 1 + label)
+    fig, ax = plt.subplots()
+    draw_boxes(None, [[0, 0, 1, 1], [0, 0, 1, 1], [0, 0, 1, 1]], [0, 1, 2], ax=ax)
+    overlay_mask(None, np.array([[1, 2, 3]]), num_classes=4, alpha=1.0, ax=ax)
+    painted = ax.images[-1].get_array()[0]  # (3, 4) RGBA
+    for patch, colour in zip(ax.patches, painted):
+        np.testing.assert_allclose(patch.get_edgecolor(), colour)
+    plt.close(fig)
+
+
 # --- draw_boxes keeps images upright --------------------------------------------------------
 # A 40x40 black image with a white 10x10 block in its top-left corner (rows and columns 0-9)
 # and a red box [1, 1, 9, 9] inside the block. On screen both must sit at the top-left: the

@@ -52,14 +52,17 @@ def draw_boxes(image, boxes, labels=None, scores=None, class_names=None, ax=None
 
 
 def overlay_mask(image, mask, num_classes=None, alpha=0.5, ax=None):
-    """Show `image` with a class-index `mask` (H, W) painted over it, one colour per class;
-    class 0 (background) is left transparent."""
+    """Show `image` with a class-index `mask` (H, W) painted over it, one colour per class,
+    class c in draw_boxes' colour of label c - 1; class 0 (background) is left transparent."""
     ax = _axes(ax)
     mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
     if image is not None:
         ax.imshow(_image(image), cmap="gray")
     n = int(mask.max()) + 1 if num_classes is None else num_classes
-    colours = plt.get_cmap("tab10" if n <= 10 else "tab20")(np.arange(n) % 20)  # (n, 4)
+    # class c > 0 in the colour draw_boxes gives label c - 1 (0-based labels: a shape's mask
+    # and box then match, its class in a mask being 1 + its label)
+    palette = plt.get_cmap("tab10" if n <= 11 else "tab20")
+    colours = palette((np.arange(n) - 1) % palette.N)  # (n, 4)
     colours[:, 3] = alpha
     colours[0, 3] = 0.0
     ax.imshow(colours[mask], interpolation="nearest")  # (H, W, 4) RGBA
